@@ -1,0 +1,3 @@
+//! Integration tests of `ibkr-oauth`: one binary (see STYLE.md).
+
+mod vectors;
