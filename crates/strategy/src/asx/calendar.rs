@@ -11,11 +11,11 @@
 //! | Easter Monday | Easter Sunday + 1 | — |
 //! | Anzac Day | 25 April | **no substitute**: the ASX stays open on the Monday (e.g. Saturday 25 April 2026 → Monday 27 April 2026 is a trading day) |
 //! | King's Birthday | second Monday of June | — |
-//! | Christmas Day | 25 December | Saturday → Monday 27; Sunday → Tuesday 27 (Boxing Day takes Monday 26) |
-//! | Boxing Day | 26 December | Saturday → Monday 28; Sunday → Tuesday 28 (Christmas on Saturday) / Monday 26 … see [`holidays`] |
+//! | Christmas Day, Boxing Day | 25, 26 December | 25 on Friday → 25 and Monday 28 · on Saturday → Monday 27 and Tuesday 28 · on Sunday → Monday 26 and Tuesday 27 |
 //!
-//! Early closes (continuous trading ends at [`EARLY_CLOSE`], 14:10) on 24 and 31 December when
-//! they are trading days, plus `extra_early_closes`. Anything else the ASX announces (a special
+//! Early closes (continuous trading ends at [`EARLY_CLOSE`], 14:10) on the last trading day
+//! before Christmas Day and the last trading day of the year — 24 and 31 December whenever
+//! those are trading days — plus `extra_early_closes`. Anything else the ASX announces (a special
 //! closure, Anzac Day meeting Easter Monday as in 2011, a one-off national day of mourning) goes
 //! into `extra_closures` in settings.
 
@@ -44,21 +44,111 @@ pub struct Holiday {
     pub name: &'static str,
 }
 
-/// The ASX holidays of `year` by rule, in date order (weekdays only: a holiday that falls on
-/// a weekend without a substitute, like Anzac Day on a Saturday, is not listed).
+/// The ASX holidays of `year` by rule, in date order. Only weekdays are listed: a holiday that
+/// falls on a weekend without a substitute (Anzac Day on a Saturday or Sunday) is not.
 pub fn holidays(year: i32) -> Vec<Holiday> {
-    todo_holidays(year)
+    let Some(jan1) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(9);
+    let mut push = |date: Option<NaiveDate>, name: &'static str| {
+        if let Some(date) = date {
+            out.push(Holiday { date, name });
+        }
+    };
+    let ymd = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d);
+
+    // New Year's Day, moved to Monday from a weekend.
+    if is_weekend(jan1) {
+        push(next_monday(jan1), "New Year's Day (observed)");
+    } else {
+        push(Some(jan1), "New Year's Day");
+    }
+    // Australia Day, moved to Monday from a weekend.
+    if let Some(d) = ymd(1, 26) {
+        if is_weekend(d) {
+            push(next_monday(d), "Australia Day (observed)");
+        } else {
+            push(Some(d), "Australia Day");
+        }
+    }
+    // Easter.
+    if let Some(easter) = easter_sunday(year) {
+        push(easter.checked_sub_days(Days::new(2)), "Good Friday");
+        push(easter.checked_add_days(Days::new(1)), "Easter Monday");
+    }
+    // Anzac Day: the ASX gives no substitute day when it falls on a weekend.
+    if let Some(d) = ymd(4, 25)
+        && !is_weekend(d)
+    {
+        push(Some(d), "Anzac Day");
+    }
+    // King's Birthday: the second Monday of June.
+    push(
+        NaiveDate::from_weekday_of_month_opt(year, 6, Weekday::Mon, 2),
+        "King's Birthday",
+    );
+    // Christmas and Boxing Day, each moved to the next free weekday from a weekend.
+    if let Some(christmas) = ymd(12, 25) {
+        match christmas.weekday() {
+            Weekday::Fri => {
+                push(Some(christmas), "Christmas Day");
+                push(ymd(12, 28), "Boxing Day (observed)");
+            }
+            Weekday::Sat => {
+                push(ymd(12, 27), "Christmas Day (observed)");
+                push(ymd(12, 28), "Boxing Day (observed)");
+            }
+            Weekday::Sun => {
+                push(ymd(12, 26), "Boxing Day");
+                push(ymd(12, 27), "Christmas Day (observed)");
+            }
+            _ => {
+                push(Some(christmas), "Christmas Day");
+                push(ymd(12, 26), "Boxing Day");
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
-fn todo_holidays(_year: i32) -> Vec<Holiday> {
-    Vec::new()
+/// Whether `date` is an ASX holiday by rule (extra closures from settings not included).
+pub fn is_rule_holiday(date: NaiveDate) -> bool {
+    holidays(date.year()).iter().any(|h| h.date == date)
 }
 
-/// The early-close days of `year` by rule: 24 and 31 December when they are trading days by
-/// rule.
-pub fn rule_early_closes(year: i32) -> Vec<NaiveDate> {
-    let _ = year;
-    Vec::new()
+/// Easter Sunday of `year` (anonymous Gregorian computus); `None` outside chrono's range.
+pub fn easter_sunday(year: i32) -> Option<NaiveDate> {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let d = b.div_euclid(4);
+    let e = b.rem_euclid(4);
+    let f = (b + 8).div_euclid(25);
+    let g = (b - f + 1).div_euclid(3);
+    let h = (19 * a + b - d - g + 15).rem_euclid(30);
+    let i = c.div_euclid(4);
+    let k = c.rem_euclid(4);
+    let l = (32 + 2 * e + 2 * i - h - k).rem_euclid(7);
+    let m = (a + 11 * h + 22 * l).div_euclid(451);
+    let month = (h + l - 7 * m + 114).div_euclid(31);
+    let day = (h + l - 7 * m + 114).rem_euclid(31) + 1;
+    NaiveDate::from_ymd_opt(year, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
+}
+
+fn is_weekend(date: NaiveDate) -> bool {
+    matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+/// The Monday after a Saturday or Sunday (other days are returned unchanged).
+fn next_monday(date: NaiveDate) -> Option<NaiveDate> {
+    let days = match date.weekday() {
+        Weekday::Sat => 2,
+        Weekday::Sun => 1,
+        _ => return Some(date),
+    };
+    date.checked_add_days(Days::new(days))
 }
 
 /// The ASX trading calendar: weekdays that are not holidays by rule and not extra closures.
@@ -80,16 +170,31 @@ impl Calendar {
 
     /// Whether the ASX trades on `date`.
     pub fn is_trading_day(&self, date: NaiveDate) -> bool {
-        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
-            && !self.extra_closures.contains(&date)
-            && !holidays(date.year()).iter().any(|h| h.date == date)
+        !is_weekend(date) && !self.extra_closures.contains(&date) && !is_rule_holiday(date)
     }
 
-    /// Whether `date` is a trading day that closes early (14:10).
+    /// Whether `date` is a trading day that closes early (14:10): the last trading day before
+    /// Christmas Day and the last trading day of the year (24 and 31 December when those are
+    /// trading days, as in 2025 and 2026; Friday 23 and 30 December in 2022), plus
+    /// `extra_early_closes`.
     pub fn is_early_close(&self, date: NaiveDate) -> bool {
-        self.is_trading_day(date)
-            && (self.extra_early_closes.contains(&date)
-                || (date.month() == 12 && (date.day() == 24 || date.day() == 31)))
+        if !self.is_trading_day(date) {
+            return false;
+        }
+        if self.extra_early_closes.contains(&date) {
+            return true;
+        }
+        if date.month() != 12 || date.day() < 18 {
+            return false;
+        }
+        match self.next_trading_day(date) {
+            // The next trading day is past Christmas Day, or in the next year.
+            Some(next) => {
+                (date.day() < 25 && (next.year() > date.year() || next.day() > 25))
+                    || next.year() > date.year()
+            }
+            None => false,
+        }
     }
 
     /// The end of continuous trading on `date` (Sydney time): 16:00, or 14:10 on an early-close

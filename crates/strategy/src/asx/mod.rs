@@ -7,7 +7,9 @@ mod price_step;
 mod session;
 
 pub use announcements::{Announcement, parse_announcements};
-pub use calendar::{Calendar, EARLY_CLOSE, Holiday, NORMAL_CLOSE, holidays, rule_early_closes};
+pub use calendar::{
+    Calendar, EARLY_CLOSE, Holiday, NORMAL_CLOSE, easter_sunday, holidays, is_rule_holiday,
+};
 pub use price_step::{add_steps, is_on_step, price_step, round_down_to_step, round_up_to_step};
 pub use session::{
     CLOSING_AUCTION_AFTER_CLOSE, CONTINUOUS_OPEN, CONTINUOUS_OPEN_SINCE, POST_CLOSE_AFTER_CLOSE,
