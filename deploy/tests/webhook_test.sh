@@ -37,7 +37,7 @@ new_fixture() {
   (
     cd "$root/work"
     mkdir -p deploy data logs oauth_keys
-    cp "$WEBHOOK" deploy/webhook.sh
+    cp "$WEBHOOK" deploy/webhook.sh && chmod +x deploy/webhook.sh
     printf '%s\n' '/target' '.env' '/bin/' '/data/*' '!/data/.gitkeep' '/logs/*' '!/logs/.gitkeep' \
       '/oauth_keys/*' '!/oauth_keys/.gitkeep' '*.db' >.gitignore
     touch data/.gitkeep logs/.gitkeep oauth_keys/.gitkeep
@@ -62,6 +62,10 @@ new_fixture() {
   (
     cd "$root/work"
     echo v2 >app.txt
+    # v2 also changes webhook.sh itself (shifting every byte), as real deploys do: the running
+    # script must not read the new file half-way through.
+    { head -n1 deploy/webhook.sh; printf '# %s\n' "padding line so offsets move" "another one";
+      tail -n +2 deploy/webhook.sh; } >deploy/webhook.sh.new && mv deploy/webhook.sh.new deploy/webhook.sh && chmod +x deploy/webhook.sh
     git commit -q -am v2
     git push -q origin main
   )
