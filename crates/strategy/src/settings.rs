@@ -6,6 +6,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::StrategyError;
 
+/// The default `entry_cutoff`, 15:30.
+pub const DEFAULT_ENTRY_CUTOFF: NaiveTime = match NaiveTime::from_hms_opt(15, 30, 0) {
+    Some(t) => t,
+    None => panic!("15:30 is a valid time"),
+};
+
 /// How the entry order is placed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,8 +30,10 @@ pub enum EntryOrderType {
 #[serde(default, deny_unknown_fields)]
 pub struct StrategySettings {
     /// Minimum opening gap, in percent, for a stock to be a candidate.
+    #[serde(deserialize_with = "deserialize_decimal")]
     pub gap_threshold_pct: Decimal,
     /// Minimum share price (AUD) for candidates and entries.
+    #[serde(deserialize_with = "deserialize_decimal")]
     pub min_price: Decimal,
     /// Minimum volume for the scanner filter (applied at IBKR by the daemon).
     pub min_volume: u64,
@@ -42,14 +50,17 @@ pub struct StrategySettings {
     /// Most positions open at once.
     pub max_positions: u32,
     /// Most AUD in one position.
+    #[serde(deserialize_with = "deserialize_decimal")]
     pub max_position_value: Decimal,
     /// Most shares in one position.
     pub max_shares: u64,
     /// No new entries once today's realised + open loss (AUD) reaches this.
+    #[serde(deserialize_with = "deserialize_decimal")]
     pub max_daily_loss: Decimal,
     /// Marketable limit or market entry.
     pub order_type: EntryOrderType,
     /// Slippage allowed above the ask for a limit entry, in percent.
+    #[serde(deserialize_with = "deserialize_decimal")]
     pub limit_slippage_pct: Decimal,
     /// Keep the protective stop at the broker as a STP order (the daemon acts on it; the
     /// client-side stop check runs either way).
@@ -70,7 +81,7 @@ impl Default for StrategySettings {
             min_volume: 50_000,
             opening_range_minutes: 5,
             breakout_buffer: 0,
-            entry_cutoff: NaiveTime::from_hms_opt(15, 30, 0).unwrap_or(NaiveTime::MIN),
+            entry_cutoff: DEFAULT_ENTRY_CUTOFF,
             max_positions: 5,
             max_position_value: Decimal::from(5000),
             max_shares: 1000,
@@ -129,6 +140,37 @@ impl StrategySettings {
         }
         Ok(())
     }
+}
+
+/// A decimal setting from a string (`"0.20"`) or a number (`0.20` in TOML). A number arrives
+/// as the format's float; its shortest decimal form (`0.2`) is what the file said, so it is
+/// parsed from that text rather than converted bit by bit.
+fn deserialize_decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    struct Visitor;
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a decimal number or a string holding one")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            v.trim()
+                .parse::<Decimal>()
+                .map_err(|_| E::custom(format!("{v:?} is not a decimal number")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
+            if !v.is_finite() {
+                return Err(E::custom("not a finite number"));
+            }
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+    }
+    d.deserialize_any(Visitor)
 }
 
 fn serialize_hhmm<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
