@@ -1,0 +1,1 @@
+//! Injected faults and rate-limit counting.

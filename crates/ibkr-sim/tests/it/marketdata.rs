@@ -1,0 +1,1 @@
+//! Contract search, snapshots, history, scanner and the ASX announcements page.

@@ -1,0 +1,1 @@
+//! Orders: questions, fills, cancel, modify, trades and positions.
