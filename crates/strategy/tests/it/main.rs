@@ -5,6 +5,7 @@ mod calendar;
 mod candidates;
 mod entry;
 mod exit;
+mod hygiene;
 mod lifecycle;
 mod price_step;
 mod properties;
