@@ -234,6 +234,41 @@ pub fn verify_rsa_sha256_signature(
         .is_ok()
 }
 
+/// The `Authorization` header of one request signed with the live session token
+/// (HMAC-SHA256): the OAuth pairs plus `query` (decoded pairs, exactly what goes on the wire
+/// after encoding) over `METHOD & url & params`. `url` is without its query string.
+#[allow(clippy::too_many_arguments)]
+pub fn hmac_authorization<'a>(
+    consumer_key: &str,
+    access_token: &str,
+    realm: &str,
+    lst_bytes: &[u8],
+    method: &str,
+    url: &str,
+    query: impl IntoIterator<Item = (&'a str, &'a str)>,
+    nonce: &str,
+    timestamp: &str,
+) -> String {
+    let params = oauth_params(consumer_key, access_token, nonce, timestamp, HMAC_SHA256);
+    let query: Vec<(&'a str, &'a str)> = query.into_iter().collect();
+    // `Vec` is covariant: the query pairs shorten to the borrow of `params`.
+    let mut pairs: Vec<(&str, &str)> = query;
+    pairs.extend(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let base = base_string(None, method, url, pairs);
+    let signature = hmac_sha256_signature(lst_bytes, &base);
+    authorization_header(realm, &params, &signature)
+}
+
+/// A query string whose decoded pairs are exactly `pairs`: each key and value
+/// [`percent_encode`]d, joined with `&`. Sign the pairs, send this.
+pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +295,16 @@ mod tests {
         assert!(parse_authorization_header("Basic abc").is_err());
         assert!(parse_authorization_header("OAuth a=b").is_err());
         assert!(parse_authorization_header("OAuth a=\"b\", a=\"c\"").is_err());
+    }
+
+    #[test]
+    fn query_encoding_decodes_to_what_is_signed() {
+        let q = encode_query([("conids", "1,2"), ("fields", "31,84"), ("symbol", "A B")]);
+        assert_eq!(q, "conids=1%2C2&fields=31%2C84&symbol=A+B");
+        for pair in q.split('&') {
+            let (_, v) = pair.split_once('=').unwrap();
+            assert!(!percent_decode(v).unwrap().contains('%'));
+        }
     }
 
     #[test]
