@@ -1,0 +1,312 @@
+//! Every 30 s in hours: reconcile orders, fills and positions with the broker; keep every
+//! position protected by exactly one stop at the broker for the shares held (re-placed when
+//! missing, cancelled and replaced when the quantity or price changes: cancel first, confirm,
+//! then replace); the client-side stop check as a backstop.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use rust_decimal::Decimal;
+use store::{NewOrder, OrderPurpose, OrderState, OrderType, PositionState, Side};
+use strategy::Price;
+
+use super::trade::{QUOTE_FIELDS, quote_of};
+use super::{JobOutcome, closed_today};
+use crate::broker::{self, Sent};
+use crate::context::AppContext;
+
+pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
+    if let Some(skip) = closed_today(ctx) {
+        return Ok(skip);
+    }
+    let (adopted, failed) = broker::reconcile_pending(ctx, false).await?;
+    broker::sync_orders(ctx).await?;
+    let fills = broker::sync_fills(ctx).await?;
+    notify_fills(ctx, &fills).await;
+    raise_stops(ctx).await?;
+    let stops = protect(ctx).await?;
+    let backstops = backstop(ctx).await?;
+    let diffs = broker::compare_positions(ctx).await?;
+    let open = ctx
+        .store
+        .open_positions()
+        .await
+        .context("cannot read positions")?;
+    Ok(JobOutcome::Done(format!(
+        "{} open position(s); {} fill(s), {adopted} adopted, {failed} failed, {stops} stop(s) placed, {backstops} backstop sale(s), {diffs} difference(s)",
+        open.iter().filter(|p| p.quantity > 0).count(),
+        fills.len()
+    )))
+}
+
+/// One notification per new fill, with prices and, when a position closes, its P&L.
+pub async fn notify_fills(ctx: &AppContext, fills: &[store::RecordedFill]) {
+    for r in fills {
+        let o = &r.order;
+        let f = &r.fill;
+        let text = match (o.purpose, &r.position) {
+            (OrderPurpose::Entry, Some(p)) => format!(
+                "✅ bought {} {} @ {} (now {} held, stop {})",
+                o.ticker,
+                f.quantity,
+                f.price.normalize(),
+                p.quantity,
+                p.stop_price
+                    .map(|s| s.normalize().to_string())
+                    .unwrap_or_else(|| "-".into())
+            ),
+            (purpose, Some(p)) if p.state == PositionState::Closed => format!(
+                "{} {} closed by {}: sold {} @ {}, P&L {} AUD",
+                if p.realised_pnl < Decimal::ZERO {
+                    "🔴"
+                } else {
+                    "💰"
+                },
+                o.ticker,
+                purpose,
+                f.quantity,
+                f.price.normalize(),
+                p.realised_pnl.round_dp(2)
+            ),
+            (purpose, Some(p)) => format!(
+                "↘️ {} {}: sold {} @ {} ({} left)",
+                o.ticker,
+                purpose,
+                f.quantity,
+                f.price.normalize(),
+                p.quantity
+            ),
+            (purpose, None) => format!(
+                "fill {} {} {} @ {}",
+                o.ticker,
+                purpose,
+                f.quantity,
+                f.price.normalize()
+            ),
+        };
+        ctx.notifier.send(text);
+    }
+}
+
+/// With `trail_stop_to_low_of_day`, raises each stop to the day's low (never lowers it).
+async fn raise_stops(ctx: &AppContext) -> anyhow::Result<()> {
+    if !ctx.strategy.trail_stop_to_low_of_day {
+        return Ok(());
+    }
+    let open: Vec<store::Position> = ctx
+        .store
+        .open_positions()
+        .await?
+        .into_iter()
+        .filter(|p| p.quantity > 0 && p.stop_price.is_some())
+        .collect();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let conids: Vec<i64> = open.iter().map(|p| p.conid).collect();
+    let snaps = ctx.ibkr.session.snapshot(&conids, QUOTE_FIELDS).await?;
+    for p in &open {
+        let low = snaps
+            .iter()
+            .find(|s| s.conid == p.conid)
+            .and_then(|s| s.low);
+        let (Some(low), Some(stop)) = (
+            low.and_then(|l| Price::new(l).ok()),
+            p.stop_price.and_then(|s| Price::new(s).ok()),
+        ) else {
+            continue;
+        };
+        let raised = strategy::raise_stop(stop, low, &ctx.strategy);
+        if raised > stop {
+            ctx.store.raise_stop(p.id, raised.value()).await?;
+            ctx.notifier.send(format!(
+                "⤴️ {} stop raised {} → {}",
+                p.ticker,
+                stop.value(),
+                raised.value()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Keeps one broker stop per held position, for the shares held at the position's stop.
+/// Never while a sale of the position is working (a position is never both stopped at the
+/// broker and sold by skim). Returns how many stops were placed.
+pub async fn protect(ctx: &AppContext) -> anyhow::Result<u32> {
+    if !ctx.strategy.broker_stop {
+        return Ok(0);
+    }
+    let today = ctx.today();
+    let mut placed = 0;
+    for p in ctx
+        .store
+        .open_positions()
+        .await
+        .context("cannot read positions")?
+    {
+        if p.quantity <= 0 || !matches!(p.state, PositionState::Open | PositionState::HalfExited) {
+            continue;
+        }
+        let Some(stop) = p
+            .stop_price
+            .and_then(|s| Price::new(s).ok())
+            .and_then(|s| s.round_down_to_step())
+        else {
+            continue;
+        };
+        let orders = ctx
+            .store
+            .open_orders_for_position(p.id)
+            .await
+            .context("cannot read orders")?;
+        if orders
+            .iter()
+            .any(|o| o.side == Side::Sell && o.purpose != OrderPurpose::ProtectiveStop)
+        {
+            continue; // a sale is working: no stop until it is done
+        }
+        if orders
+            .iter()
+            .any(|o| o.purpose == OrderPurpose::Entry && o.state == OrderState::Pending)
+        {
+            continue; // the entry is still being settled
+        }
+        let stops: Vec<&store::Order> = orders
+            .iter()
+            .filter(|o| o.purpose == OrderPurpose::ProtectiveStop)
+            .collect();
+        let mut need_new = stops.is_empty();
+        for s in &stops {
+            if s.state == OrderState::Pending {
+                need_new = false; // in flight: reconciliation settles it
+                break;
+            }
+            if s.remaining_quantity() == p.quantity && s.stop_price == Some(stop.value()) {
+                continue;
+            }
+            // Quantity or price changed: cancel, confirm, then replace.
+            match broker::cancel_and_confirm(ctx, s).await {
+                Ok(status) if status == "Cancelled" => need_new = true,
+                Ok(_) => {
+                    // It filled while we cancelled: fills will close the position.
+                    need_new = false;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(ticker = %p.ticker, "stop not replaced this round: {e:#}");
+                    need_new = false;
+                    break;
+                }
+            }
+        }
+        if !need_new {
+            continue;
+        }
+        let new = NewOrder {
+            coid: broker::new_coid(OrderPurpose::ProtectiveStop),
+            trading_day: today,
+            ticker: p.ticker.clone(),
+            conid: p.conid,
+            side: Side::Sell,
+            order_type: OrderType::Stop,
+            quantity: p.quantity,
+            limit_price: None,
+            stop_price: Some(stop.value()),
+            purpose: OrderPurpose::ProtectiveStop,
+            position_id: Some(p.id),
+        };
+        let (order, sent) = broker::place(ctx, &new).await?;
+        let id = match &sent {
+            Sent::Accepted(id) => Some(id.as_str()),
+            _ => None,
+        };
+        ctx.store
+            .set_stop_order(p.id, &order.coid, id)
+            .await
+            .context("cannot record the stop order on the position")?;
+        match sent {
+            Sent::Accepted(_) => {
+                placed += 1;
+                ctx.notifier.send(format!(
+                    "🛡️ {} stop at the broker: SELL {} STP {}",
+                    p.ticker,
+                    p.quantity,
+                    stop.value()
+                ));
+            }
+            Sent::Rejected(why) => ctx.notifier.send(format!(
+                "⚠️ {} stop REJECTED by IBKR: {why}; the client-side backstop watches it",
+                p.ticker
+            )),
+            Sent::InFlight(_) => {}
+        }
+    }
+    Ok(placed)
+}
+
+/// The client-side stop: sell at the market when last ≤ stop and no stop is working at the
+/// broker (and no sale already is).
+async fn backstop(ctx: &AppContext) -> anyhow::Result<u32> {
+    let held: Vec<store::Position> = ctx
+        .store
+        .open_positions()
+        .await?
+        .into_iter()
+        .filter(|p| p.quantity > 0 && p.stop_price.is_some())
+        .collect();
+    if held.is_empty() {
+        return Ok(0);
+    }
+    let conids: Vec<i64> = held.iter().map(|p| p.conid).collect();
+    let snaps = ctx.ibkr.session.snapshot(&conids, QUOTE_FIELDS).await?;
+    let by_conid: HashMap<i64, &ibkr_oauth::model::Snapshot> =
+        snaps.iter().map(|s| (s.conid, s)).collect();
+    let mut sold = 0;
+    for p in held {
+        let Some(last) = quote_of(by_conid.get(&p.conid).copied()).last else {
+            continue;
+        };
+        let Some(stop) = p.stop_price else { continue };
+        if last.value() > stop {
+            continue;
+        }
+        let orders = ctx.store.open_orders_for_position(p.id).await?;
+        let stop_working = orders.iter().any(|o| {
+            o.purpose == OrderPurpose::ProtectiveStop
+                && matches!(
+                    o.state,
+                    OrderState::Submitted | OrderState::PartiallyFilled | OrderState::Pending
+                )
+        });
+        let selling = orders
+            .iter()
+            .any(|o| o.side == Side::Sell && o.purpose != OrderPurpose::ProtectiveStop);
+        if stop_working || selling {
+            continue;
+        }
+        let new = NewOrder {
+            coid: broker::new_coid(OrderPurpose::StopBackstop),
+            trading_day: ctx.today(),
+            ticker: p.ticker.clone(),
+            conid: p.conid,
+            side: Side::Sell,
+            order_type: OrderType::Market,
+            quantity: p.quantity,
+            limit_price: None,
+            stop_price: None,
+            purpose: OrderPurpose::StopBackstop,
+            position_id: Some(p.id),
+        };
+        let (_, sent) = broker::place(ctx, &new).await?;
+        ctx.notifier.send(format!(
+            "🧯 {} backstop: last {} ≤ stop {} and no stop at the broker: SELL {} at market ({sent:?})",
+            p.ticker,
+            last.value(),
+            stop,
+            p.quantity
+        ));
+        sold += 1;
+    }
+    Ok(sold)
+}
