@@ -35,6 +35,46 @@
 //!    [`PositionEvent::StopRaised`].
 //! 5. `exits` (15:50): [`exit_decision`] with the daily closes: the trail after the half exit,
 //!    the half exit on day 3.
+//!
+//! ```
+//! use chrono::{NaiveDate, NaiveTime};
+//! use rust_decimal::Decimal;
+//! use strategy::*;
+//!
+//! let settings = StrategySettings::default();
+//! let calendar = Calendar::new(vec![], vec![]);
+//! let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+//! let at = |h, m| asx::sydney_to_utc(day, NaiveTime::from_hms_opt(h, m, 0).unwrap()).unwrap();
+//! let px = |s: &str| Price::new(s.parse::<Decimal>().unwrap()).unwrap();
+//!
+//! let hits = parse_scan(&[ScanContract {
+//!     conid: 8644,
+//!     symbol: "ABC".into(),
+//!     scan_data: Some("+6.20%".into()),
+//!     ..Default::default()
+//! }]);
+//! let html = r#"<table><tr><th>ASX Code</th><th>Date</th><th>Price sens.</th><th>Headline</th></tr>
+//!   <tr><td>ABC</td><td>03/12/2026<br>9:12 am</td><td><img class="pricesens"></td>
+//!   <td><a href="/a">Maiden Resource</a><br>4 pages</td></tr></table>"#;
+//! let announcements = asx::parse_announcements(html)?;
+//! let candidates = select_candidates(&hits, &announcements, day, &settings);
+//! assert_eq!(candidates.len(), 1);
+//!
+//! let range = opening_range(at(10, 5), Some(px("45.00")), Some(px("43.00")), Some(px("44.80")), &settings)
+//!     .expect("traded in the first five minutes");
+//! let quote = Quote { last: Some(px("45.10")), bid: None, ask: Some(px("45.12")) };
+//! let decision = entry_decision(at(10, 30), &calendar, &candidates[0], &range, &quote,
+//!     &BookState::default(), &settings);
+//! let EntryDecision::Buy { order, stop } = decision else { panic!("{decision:?}") };
+//! assert_eq!(order.limit_price(), Some(px("45.58"))); // 45.12 × 1.01, up to the 1c step
+//! assert_eq!(order.quantity().get(), 109);             // floor(5000 / 45.58)
+//! assert_eq!(stop, px("43.00"));
+//!
+//! let position = PositionState::pending(order.ticker().clone(), order.conid(), day, order.quantity(), stop)
+//!     .transition(PositionEvent::EntryFill { quantity: order.quantity(), price: px("45.13") })?;
+//! assert_eq!(stop_exit(&position, px("42.99")).map(|o| o.quantity().get()), Some(109));
+//! # Ok::<(), StrategyError>(())
+//! ```
 
 pub mod asx;
 pub mod candidates;

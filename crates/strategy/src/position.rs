@@ -26,6 +26,7 @@ use crate::types::{OrderPurpose, Price, Quantity, Ticker};
 
 /// An entry order placed and not yet finished.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PendingEntryRecord")]
 pub struct PendingEntry {
     ticker: Ticker,
     conid: i64,
@@ -134,6 +135,7 @@ impl PendingEntry {
 
 /// A position holding shares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PositionRecord")]
 pub struct Position {
     ticker: Ticker,
     conid: i64,
@@ -554,6 +556,64 @@ fn sell(
         Ok(PositionState::HalfExited(p))
     } else {
         Ok(PositionState::Open(p))
+    }
+}
+
+/// The serialised form of a [`PendingEntry`], checked by [`PendingEntry::restore`] on load.
+#[derive(Deserialize)]
+struct PendingEntryRecord {
+    ticker: Ticker,
+    conid: i64,
+    entry_date: NaiveDate,
+    ordered: Quantity,
+    filled: u64,
+    cost: Decimal,
+    stop: Price,
+}
+
+impl TryFrom<PendingEntryRecord> for PendingEntry {
+    type Error = StrategyError;
+    fn try_from(r: PendingEntryRecord) -> Result<Self, Self::Error> {
+        Self::restore(
+            r.ticker,
+            r.conid,
+            r.entry_date,
+            r.ordered,
+            r.filled,
+            r.cost,
+            r.stop,
+        )
+    }
+}
+
+/// The serialised form of a [`Position`], checked by [`Position::restore`] on load.
+#[derive(Deserialize)]
+struct PositionRecord {
+    ticker: Ticker,
+    conid: i64,
+    entry_date: NaiveDate,
+    ordered: Quantity,
+    bought: Quantity,
+    cost: Decimal,
+    sold: u64,
+    proceeds: Decimal,
+    stop: Price,
+}
+
+impl TryFrom<PositionRecord> for Position {
+    type Error = StrategyError;
+    fn try_from(r: PositionRecord) -> Result<Self, Self::Error> {
+        Self::restore(
+            r.ticker,
+            r.conid,
+            r.entry_date,
+            r.ordered,
+            r.bought,
+            r.cost,
+            r.sold,
+            r.proceeds,
+            r.stop,
+        )
     }
 }
 

@@ -14,3 +14,4 @@ mod scan;
 mod session;
 mod settings;
 mod support;
+mod types;
