@@ -1,3 +1,6 @@
 //! Integration tests of `ibkr-oauth`: one binary (see STYLE.md).
 
+mod client;
+mod helpers;
+mod session;
 mod vectors;
