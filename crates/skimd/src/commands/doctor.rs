@@ -147,8 +147,53 @@ pub async fn run(loaded: Result<Settings, SettingsError>) -> ExitCode {
 }
 
 /// The handshake and `ssodh/init` against the configured base URL.
-pub async fn live_checks(_settings: &Settings) -> Vec<Check> {
-    vec![Check::Warn("live handshake: not wired yet".into())]
+pub async fn live_checks(settings: &Settings) -> Vec<Check> {
+    let credentials = match crate::context::load_credentials(settings) {
+        Ok(c) => c,
+        Err(e) => return vec![Check::Fail(format!("{e:#}"))],
+    };
+    let session =
+        match ibkr_oauth::Session::new(credentials, crate::context::session_config(settings)) {
+            Ok(s) => s,
+            Err(e) => return vec![Check::Fail(e.to_string())],
+        };
+    let mut out = Vec::new();
+    match session.authenticate().await {
+        Ok(()) => {
+            let state = session.state();
+            out.push(Check::Ok(format!(
+                "live handshake and ssodh/init at {} (token expires {})",
+                settings.ibkr.base_url,
+                state
+                    .lst_expires_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "?".into())
+            )));
+        }
+        Err(e) => {
+            out.push(Check::Fail(crate::context::explain_ibkr_error(&e)));
+            return out;
+        }
+    }
+    match session.accounts().await {
+        Ok(a) => {
+            let account = a
+                .selected_account
+                .clone()
+                .or_else(|| a.accounts.first().cloned())
+                .unwrap_or_default();
+            match crate::context::check_account_mode(settings.ibkr.paper_trading, &account) {
+                Ok(()) => out.push(Check::Ok(format!(
+                    "account {account} ({})",
+                    if a.is_paper { "paper" } else { "live" }
+                ))),
+                Err(e) => out.push(Check::Fail(e.to_string())),
+            }
+        }
+        Err(e) => out.push(Check::Fail(format!("cannot list accounts: {e}"))),
+    }
+    let _ = session.logout().await;
+    out
 }
 
 /// What a key file check found. (ibkr-oauth's `credentials` module has the same checks; these

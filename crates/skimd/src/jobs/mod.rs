@@ -162,3 +162,12 @@ pub fn closed_today(ctx: &AppContext) -> Option<JobOutcome> {
         )))
     }
 }
+
+impl JobLocks {
+    /// Waits until no job holds its lock (every running job finished).
+    pub async fn wait_idle(&self) {
+        for lock in self.0.values() {
+            let _ = lock.lock().await;
+        }
+    }
+}
