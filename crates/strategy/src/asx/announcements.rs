@@ -73,8 +73,8 @@ pub fn parse_announcements(html: &str) -> Result<Vec<Announcement>, ParseError> 
                 return rows
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| *i != header_index)
-                    .filter_map(|(i, row)| parse_row(*row, &columns, i + 1).transpose())
+                    .filter(|(i, (_, in_thead))| *i != header_index && !*in_thead)
+                    .filter_map(|(i, (row, _))| parse_row(*row, &columns, i + 1).transpose())
                     .collect();
             }
             None => seen_headers.push(header.join(" | ")),
@@ -124,17 +124,19 @@ impl Columns {
     }
 }
 
-/// The rows of `table` itself (not of tables nested in it), header and body, in order.
-fn rows_of(table: ElementRef<'_>) -> Vec<ElementRef<'_>> {
+/// The rows of `table` itself (not of tables nested in it), header and body, in order, each
+/// with whether it sits in a `<thead>`.
+fn rows_of(table: ElementRef<'_>) -> Vec<(ElementRef<'_>, bool)> {
     let mut rows = Vec::new();
     for child in table.children().filter_map(ElementRef::wrap) {
         match child.value().name() {
-            "tr" => rows.push(child),
-            "thead" | "tbody" | "tfoot" => rows.extend(
+            "tr" => rows.push((child, false)),
+            name @ ("thead" | "tbody" | "tfoot") => rows.extend(
                 child
                     .children()
                     .filter_map(ElementRef::wrap)
-                    .filter(|e| e.value().name() == "tr"),
+                    .filter(|e| e.value().name() == "tr")
+                    .map(|tr| (tr, name == "thead")),
             ),
             _ => {}
         }
@@ -142,17 +144,22 @@ fn rows_of(table: ElementRef<'_>) -> Vec<ElementRef<'_>> {
     rows
 }
 
-/// The header: the first row whose cells are all `<th>` (normalised: lower case, single
-/// spaces, no trailing full stop).
-fn header_row(rows: &[ElementRef<'_>]) -> Option<(usize, Vec<String>)> {
-    let (index, row) = rows.iter().enumerate().find(|(_, r)| {
-        let cells = cells_of(**r);
-        !cells.is_empty() && cells.iter().all(|c| c.value().name() == "th")
-    })?;
-    let names = cells_of(*row)
+/// The header: the first row of a `<thead>`, or else the first row whose cells are all
+/// `<th>` (names normalised: lower case, single spaces, no trailing full stop).
+fn header_row(rows: &[(ElementRef<'_>, bool)]) -> Option<(usize, Vec<String>)> {
+    let is_header = |(row, in_thead): &(ElementRef<'_>, bool)| {
+        let cells = cells_of(*row);
+        !cells.is_empty() && (*in_thead || cells.iter().all(|c| c.value().name() == "th"))
+    };
+    let index = rows
+        .iter()
+        .position(|r| r.1 && is_header(r))
+        .or_else(|| rows.iter().position(is_header))?;
+    let names = cells_of(rows[index].0)
         .into_iter()
         .map(|c| {
-            let text = squash(&c.text().collect::<String>()).to_lowercase();
+            let text = c.text().collect::<Vec<_>>().join(" ");
+            let text = squash(&text).to_lowercase();
             text.trim_end_matches('.').to_owned()
         })
         .collect();

@@ -190,3 +190,21 @@ fn columns_in_another_order_are_found_by_name() {
     assert_eq!(anns[0].time, at(14, 30));
     assert!(anns[0].price_sensitive);
 }
+
+#[test]
+fn a_thead_of_td_cells_is_still_the_header() {
+    let html = r#"<table><thead><tr><td>ASX Code</td><td>Date</td><td>Price sens.</td><td>Headline</td></tr></thead>
+        <tbody><tr><td>WTC</td><td>04/12/2026 <span>7:20 pm</span></td><td class="pricesens">&nbsp;</td>
+        <td><a href="/x">FY26 Results<br><span class="page">12 pages</span><span class="filesize">1MB</span></a></td></tr></tbody></table>"#;
+    let anns = parse_announcements(html).expect("parses");
+    assert_eq!(anns.len(), 1);
+    assert_eq!(anns[0].headline, "FY26 Results");
+    assert_eq!(anns[0].time, at(19, 20));
+    assert!(!anns[0].price_sensitive);
+}
+
+#[test]
+fn a_header_split_over_lines_is_recognised() {
+    let anns = parse_announcements(&fixture("todayAnns_no_thead.html")).expect("parses");
+    assert!(!anns.is_empty());
+}
