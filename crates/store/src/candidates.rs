@@ -33,7 +33,7 @@ pub struct NewCandidate {
 }
 
 /// A stored candidate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Candidate {
     pub id: i64,
     pub trading_day: NaiveDate,

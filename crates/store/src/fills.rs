@@ -32,7 +32,7 @@ pub struct NewFill {
 }
 
 /// A stored fill.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Fill {
     pub id: i64,
     pub exec_id: String,
@@ -51,7 +51,7 @@ pub struct Fill {
 }
 
 /// What [`Store::record_fill`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RecordedFill {
     /// The execution id was already stored: nothing was written, `fill` is the stored one.
     pub duplicate: bool,

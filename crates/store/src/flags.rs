@@ -10,7 +10,7 @@ use crate::codec::{self, RowExt};
 use crate::error::{Result, StoreError};
 
 /// The switches as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Flags {
     /// No new entries while paused (stops are still managed).
     pub paused: bool,

@@ -13,7 +13,7 @@ use crate::types::JobOutcome;
 pub const MAX_DETAIL_CHARS: usize = 500;
 
 /// A job run. `finished_at` and `outcome` are empty while it runs (or if the daemon died).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobRun {
     pub id: i64,
     pub job: String,

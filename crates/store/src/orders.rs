@@ -72,7 +72,7 @@ pub struct NewOrder {
 }
 
 /// A journalled order as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Order {
     pub id: i64,
     pub coid: String,

@@ -40,7 +40,7 @@ pub fn position_transition(
 }
 
 /// A position as stored. Money fields are exact decimals.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Position {
     pub id: i64,
     /// The trading day of the entry.
@@ -91,7 +91,7 @@ pub struct Position {
 }
 
 /// A position and the entry order that will open it, written together.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
     pub position: Position,
     pub order: Order,

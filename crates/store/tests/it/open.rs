@@ -153,3 +153,46 @@ async fn journal_row_survives_closing_the_pool_mid_way() {
         "exactly the acknowledged rows are there"
     );
 }
+
+/// A writer waits for another writer's lock (busy timeout) instead of failing at once, and
+/// reports `is_busy` only after the 5 s timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_wait_for_the_lock_up_to_the_busy_timeout() {
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+
+    let db = fresh().await;
+    let url = format!("sqlite://{}", db.path().display());
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+
+    // Held briefly: the insert waits, then succeeds.
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let s = db.store.clone();
+    let insert = tokio::spawn(async move {
+        s.insert_order(&order("WAITED", "ABC", Side::Buy, OrderPurpose::Manual, 1))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!insert.is_finished(), "the insert waits for the lock");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    insert.await.unwrap().unwrap();
+
+    // Held past the timeout: a clear, classifiable error, and nothing written.
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = db
+        .store
+        .insert_order(&order("LOCKED", "ABC", Side::Buy, OrderPurpose::Manual, 1))
+        .await
+        .unwrap_err();
+    assert!(err.is_busy(), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(4900));
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    assert_eq!(db.store.get_order_by_coid("LOCKED").await.unwrap(), None);
+}

@@ -363,3 +363,22 @@ async fn queries_by_state_day_and_position() {
         .unwrap();
     assert!(s.open_orders_for_position(pid).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn rows_serialize_with_money_as_exact_strings() {
+    let db = fresh().await;
+    let o = db
+        .store
+        .insert_order(&entry("E1", "ABC", 100, "1.235"))
+        .await
+        .unwrap();
+    let v = serde_json::to_value(&o).unwrap();
+    assert_eq!(
+        v["limit_price"],
+        serde_json::json!("1.235"),
+        "never a float"
+    );
+    assert_eq!(v["state"], serde_json::json!("pending"));
+    assert_eq!(v["side"], serde_json::json!("BUY"));
+    assert_eq!(v["trading_day"], serde_json::json!("2025-06-23"));
+}
