@@ -22,6 +22,9 @@ pub struct SimConfig {
     pub enforce_rate_limits: bool,
     /// Time after `ssodh/init` before `/iserver` works ("no bridge" until then).
     pub init_settle: Duration,
+    /// The brokerage session drops ("no bridge") after this long without any request, as
+    /// IBKR's does after about 5 minutes without a tickle. `None`: never.
+    pub session_idle_timeout: Option<Duration>,
     /// Cash the account starts with (AUD).
     pub starting_cash: rust_decimal::Decimal,
 }
@@ -37,6 +40,7 @@ impl Default for SimConfig {
             max_clock_skew: Duration::from_secs(300),
             enforce_rate_limits: false,
             init_settle: Duration::ZERO,
+            session_idle_timeout: Some(Duration::from_secs(300)),
             starting_cash: rust_decimal::Decimal::from(100_000),
         }
     }

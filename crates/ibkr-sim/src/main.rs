@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
             sim.base_url(),
             sim.announcements_url()
         ));
-        std::fs::write(path, env).with_context(|| format!("writing {}", path.display()))?;
+        write_private(path, &env).with_context(|| format!("writing {}", path.display()))?;
         println!("env file: {}", path.display());
     }
     println!("keys: {}", keys_dir.display());
@@ -84,4 +84,17 @@ async fn main() -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(())
+}
+
+/// Writes a file only its owner can read: it holds the access token secret.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
 }

@@ -40,12 +40,25 @@ pub(crate) struct SessionState {
     /// Conids whose snapshot subscription exists in this brokerage session.
     pub subscribed: std::collections::HashSet<u64>,
     pub session_id: String,
+    /// Time of the last authenticated request (for the idle timeout).
+    pub last_activity: Option<Instant>,
 }
 
 impl SessionState {
     pub fn drop_bridge(&mut self) {
         self.bridge_ready_at = None;
         self.subscribed.clear();
+    }
+    /// Records activity; first drops the bridge when the session sat idle longer than `idle`.
+    pub fn touch(&mut self, idle: Option<std::time::Duration>) {
+        let now = Instant::now();
+        if let (Some(limit), Some(last)) = (idle, self.last_activity) {
+            if now.duration_since(last) > limit && self.bridge_ready_at.is_some() {
+                tracing::info!("brokerage session timed out after {limit:?} idle");
+                self.drop_bridge();
+            }
+        }
+        self.last_activity = Some(now);
     }
     /// Whether `/iserver` calls work now.
     pub fn bridge_up(&self) -> bool {

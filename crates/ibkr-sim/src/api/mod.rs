@@ -189,7 +189,12 @@ impl Route {
 
 /// Runs a route.
 pub fn dispatch(shared: &Shared, route: &Route, ctx: &Ctx<'_>) -> Reply {
-    if route.needs_bridge() && !lock(&shared.session).bridge_up() {
+    let bridge_up = {
+        let mut session = lock(&shared.session);
+        session.touch(shared.config.session_idle_timeout);
+        session.bridge_up()
+    };
+    if route.needs_bridge() && !bridge_up {
         return Reply::error(400, "Bad Request: no bridge");
     }
     let result = match route {

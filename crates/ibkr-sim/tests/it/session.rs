@@ -128,3 +128,29 @@ async fn unknown_routes_are_404_json() {
     assert_eq!(status, 404);
     assert!(body["error"].is_string());
 }
+
+#[tokio::test]
+async fn idle_session_times_out_unless_tickled() {
+    let config = SimConfig {
+        session_idle_timeout: Some(Duration::from_millis(400)),
+        ..SimConfig::default()
+    };
+    let (_sim, client) = crate::helpers::ready_with(config).await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(client.post("/tickle", json!({})).await.0, 200);
+    }
+    assert_eq!(
+        client.get("/iserver/accounts").await.0,
+        200,
+        "tickles keep it alive"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = client.get("/iserver/accounts").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("Bad Request: no bridge"))
+    );
+    let (_, body) = client.post("/tickle", json!({})).await;
+    assert_eq!(body["iserver"]["authStatus"]["authenticated"], false);
+}
