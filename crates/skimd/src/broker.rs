@@ -337,10 +337,7 @@ pub async fn sync_fills(ctx: &AppContext) -> anyhow::Result<Vec<store::RecordedF
         let Ok(Some(order)) = ctx.store.get_order_by_coid(&coid).await else {
             continue;
         };
-        let filled_at = t
-            .trade_time_r
-            .and_then(DateTime::<Utc>::from_timestamp_millis)
-            .unwrap_or_else(|| ctx.now());
+        let filled_at = execution_time(ctx, t.trade_time_r);
         let Some(qty) = decimal_to_i64(t.size) else {
             tracing::warn!(exec_id = %t.execution_id, "execution size {} is not whole shares", t.size);
             continue;
@@ -369,6 +366,22 @@ pub async fn sync_fills(ctx: &AppContext) -> anyhow::Result<Vec<store::RecordedF
         }
     }
     Ok(recorded)
+}
+
+/// An execution's time in the trading clock's frame: a recent execution (within 12 h of real
+/// time) is placed at the same distance before the clock's now, so replays and the demo book
+/// fills to their own trading day; with the system clock this is the execution time itself.
+fn execution_time(ctx: &AppContext, ms: Option<i64>) -> DateTime<Utc> {
+    let now = ctx.now();
+    let Some(at) = ms.and_then(DateTime::<Utc>::from_timestamp_millis) else {
+        return now;
+    };
+    let ago = Utc::now() - at;
+    if ago >= TimeDelta::zero() && ago < TimeDelta::hours(12) {
+        now - ago
+    } else {
+        at
+    }
 }
 
 fn decimal_to_i64(d: Decimal) -> Option<i64> {

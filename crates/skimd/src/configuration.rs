@@ -114,6 +114,7 @@ pub struct AsxSettings {
     pub announcements_url: String,
     pub extra_closures: Vec<String>,
     pub extra_early_closes: Vec<String>,
+    pub announcements_are_today: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
