@@ -16,8 +16,13 @@ use sqlx::{Sqlite, Transaction};
 use crate::error::{Result, StoreError};
 
 /// The migrations in `crates/store/migrations/`, embedded at compile time and applied by
-/// [`Store::open`]. They only ever add.
-pub static MIGRATOR: Migrator = sqlx::migrate!();
+/// [`Store::open`]. They only ever add, so a database migrated by a newer skimd still works
+/// with an older one: `ignore_missing` lets a rolled-back binary open a database that has
+/// migrations it does not know (a deploy rollback must not be locked out of its own data).
+pub static MIGRATOR: Migrator = Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!()
+};
 
 /// How long a connection waits for another writer before giving up with `SQLITE_BUSY`.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -180,3 +180,32 @@ async fn a_version_1_database_keeps_every_row_when_migrated_to_the_latest() {
     let p = store.set_position_notes(1, Some("migrated")).await.unwrap();
     assert_eq!(p.notes.as_deref(), Some("migrated"));
 }
+
+#[tokio::test]
+async fn an_older_binary_still_opens_a_database_a_newer_one_migrated() {
+    // A deploy rolled back after the new version added a migration: the old binary must start.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("newer.db");
+    let store = Store::open(db_path.to_str().unwrap()).await.unwrap();
+    store.put_contract("ABC", 1234).await.unwrap();
+    store.close().await;
+
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(&db_path))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99990101000000, 'from a newer skimd', 1, X'00', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::open(db_path.to_str().unwrap())
+        .await
+        .expect("a migration this binary does not know is not an error");
+    assert_eq!(store.contract_conid("ABC").await.unwrap(), Some(1234));
+}
