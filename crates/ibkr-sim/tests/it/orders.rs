@@ -328,3 +328,43 @@ async fn selling_more_than_held_is_counted_as_short() {
     assert_eq!(sim.stats().short_positions_seen, 1);
     assert_eq!(sim.market().positions(), vec![(PLS, dec!(-10), dec!(2.79))]);
 }
+
+#[tokio::test]
+async fn stop_limit_triggers_on_aux_then_works_as_a_limit() {
+    let (sim, client) = setup().await;
+    let id = client.place_confirmed(ACCT, json!({"conid": PLS, "side": "BUY", "orderType": "STOP_LIMIT", "price": 2.90, "auxPrice": 2.85, "quantity": 100, "cOID": "sl-1"})).await;
+    assert_eq!(
+        status_of(&client, &id).await["order_status"],
+        "PreSubmitted"
+    );
+    // Triggered by last 2.86, but the ask 2.95 is above the limit: it works, unfilled.
+    sim.market()
+        .set_quote(PLS, q(dec!(2.86), dec!(2.85), dec!(2.95)));
+    assert_eq!(status_of(&client, &id).await["order_status"], "Submitted");
+    sim.market()
+        .set_quote(PLS, q(dec!(2.88), dec!(2.87), dec!(2.89)));
+    let status = status_of(&client, &id).await;
+    assert_eq!(
+        (
+            status["order_status"].as_str(),
+            status["average_price"].as_str()
+        ),
+        (Some("Filled"), Some("2.89"))
+    );
+}
+
+#[tokio::test]
+async fn nothing_fills_while_halted() {
+    let (sim, client) = setup().await;
+    sim.market().set_halted(PLS, true);
+    let id = client.place_confirmed(ACCT, json!({"conid": PLS, "side": "BUY", "orderType": "MKT", "quantity": 100, "cOID": "h-1"})).await;
+    sim.market()
+        .set_quote(PLS, q(dec!(2.80), dec!(2.79), dec!(2.81)));
+    assert_eq!(status_of(&client, &id).await["order_status"], "Submitted");
+    sim.market().set_halted(PLS, false);
+    assert_eq!(
+        status_of(&client, &id).await["order_status"],
+        "Filled",
+        "fills when trading resumes"
+    );
+}
