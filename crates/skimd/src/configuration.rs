@@ -406,12 +406,6 @@ impl Settings {
         if self.notify.queue_size == 0 {
             return Err(err("notify.queue_size", "must be at least 1 (default 256)"));
         }
-        if self.health.enabled && self.health.port == 0 {
-            return Err(err(
-                "health.port",
-                "must be a port number 1-65535 (or set health.enabled = false)",
-            ));
-        }
         Ok(())
     }
 
