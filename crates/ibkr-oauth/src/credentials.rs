@@ -133,13 +133,7 @@ impl Credentials {
             encryption_key_pem,
         )?;
         let dh_prime = check_prime(dh_prime)?;
-        let decrypted = decrypt_access_token_secret(&encryption_key, access_token_secret_b64)
-            .map_err(|e| {
-                Error::Key(format!(
-                    "{SET_SECRET} with {SET_ENCRYPTION}: {e}",
-                    e = e.to_string().trim_start_matches("access token secret: ")
-                ))
-            })?;
+        let decrypted = decrypt_secret(&encryption_key, access_token_secret_b64)?;
         Ok(Self {
             consumer_key,
             access_token,
@@ -257,14 +251,25 @@ pub fn check_access_token_secret(
         &format!("encryption key ({SET_ENCRYPTION})"),
         pem.expose_secret(),
     )?;
-    decrypt_access_token_secret(&key, secret_b64.expose_secret())
-        .map(drop)
-        .map_err(|e| {
-            Error::Key(format!(
-                "{SET_SECRET} with {SET_ENCRYPTION}: {}",
-                e.to_string().trim_start_matches("access token secret: ")
-            ))
-        })
+    decrypt_secret(&key, secret_b64.expose_secret()).map(drop)
+}
+
+/// Decrypts the access token secret, with errors that say which setting to fix.
+fn decrypt_secret(encryption_key: &RsaPrivateKey, secret_b64: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    if base64::engine::general_purpose::STANDARD
+        .decode(secret_b64.trim())
+        .is_err()
+    {
+        return Err(Error::Key(format!(
+            "{SET_SECRET} is not base64: copy the access token secret exactly as the IBKR portal shows it"
+        )));
+    }
+    decrypt_access_token_secret(encryption_key, secret_b64).map_err(|_| {
+        Error::Key(format!(
+            "{SET_SECRET}: the encryption key ({SET_ENCRYPTION}) does not decrypt it: wrong key file, or a secret issued for another consumer key"
+        ))
+    })
 }
 
 fn read_key_file(setting: &str, what: &str, path: &Path) -> Result<SecretString> {

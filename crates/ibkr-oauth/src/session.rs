@@ -189,6 +189,9 @@ struct Inner {
     init_generation: AtomicU64,
     handshakes: AtomicU64,
     auth_failures: AtomicU32,
+    /// Set by `logout`, cleared by `authenticate`: the keeper stays idle meanwhile instead of
+    /// logging back in.
+    logged_out: AtomicBool,
     /// `/iserver/accounts` has been called since the last `ssodh/init` (IBKR wants it first).
     accounts_primed: AtomicBool,
     status: Mutex<Status>,
@@ -403,6 +406,7 @@ impl Session {
                 handshakes: AtomicU64::new(0),
                 auth_failures: AtomicU32::new(0),
                 accounts_primed: AtomicBool::new(false),
+                logged_out: AtomicBool::new(false),
                 status: Mutex::new(Status::default()),
                 events,
                 scanner_params: tokio::sync::Mutex::new(None),
@@ -420,6 +424,7 @@ impl Session {
     /// Handshakes (always, replacing any current token) and opens the brokerage session.
     pub async fn authenticate(&self) -> Result<()> {
         let _guard = self.inner.handshake_lock.lock().await;
+        self.inner.logged_out.store(false, Ordering::SeqCst);
         self.handshake_locked().await?;
         self.init_brokerage_locked(false).await
     }
@@ -454,8 +459,10 @@ impl Session {
         self.inner.auth_failures.store(0, Ordering::SeqCst);
     }
 
-    /// `POST /logout`, then forgets the token.
+    /// `POST /logout`, then forgets the token. A running keeper goes idle until
+    /// [`Session::authenticate`]; a later call handshakes again by itself.
     pub async fn logout(&self) -> Result<()> {
+        self.inner.logged_out.store(true, Ordering::SeqCst);
         let result = self.call(Call::post("/logout", None)).await.map(drop);
         *self.inner.token.write().unwrap_or_else(|e| e.into_inner()) = None;
         self.lock_status().brokerage = AuthStatus::default();
@@ -527,6 +534,10 @@ impl Session {
                         }
                     }
                     () = tokio::time::sleep_until(next_tickle) => {
+                        if session.inner.logged_out.load(Ordering::SeqCst) {
+                            next_tickle = tokio::time::Instant::now() + interval;
+                            continue;
+                        }
                         if let Err(e) = session.keep_alive().await {
                             tracing::warn!(error = %e, "keep-alive round failed");
                         }

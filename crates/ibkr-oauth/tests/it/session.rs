@@ -249,3 +249,32 @@ async fn logout_ends_the_session() {
     assert!(!session.state().authenticated);
     assert_eq!(drain(&mut events), vec![SessionEvent::LoggedOut]);
 }
+
+#[tokio::test]
+async fn keeper_stays_idle_after_logout() {
+    let sim = start_sim(SimConfig::default()).await;
+    let config = SessionConfig {
+        tickle_interval: Duration::from_millis(100),
+        pacer: PacerConfig { enabled: false },
+        ..test_config(&sim)
+    };
+    let session = Session::new(credentials_of(sim.credentials()), config).unwrap();
+    session.authenticate().await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let keeper = session.spawn_keeper(async move {
+        let _ = stopped.await;
+    });
+    session.logout().await.unwrap();
+    let tickles = sim.stats().tickles;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(sim.stats().handshakes, 1, "the keeper did not log back in");
+    assert_eq!(sim.stats().tickles, tickles);
+    session.authenticate().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        sim.stats().tickles > tickles,
+        "ticking again after authenticate"
+    );
+    stop.send(()).unwrap();
+    keeper.await.unwrap();
+}
