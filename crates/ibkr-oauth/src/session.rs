@@ -495,6 +495,9 @@ impl Session {
             }
             self.emit(SessionEvent::Competing);
             self.reinit_after(None).await?;
+            if self.lock_status().brokerage.competing {
+                return Err(Error::Competing);
+            }
         } else if !status.authenticated || !status.connected {
             tracing::warn!(
                 authenticated = status.authenticated,
@@ -528,9 +531,13 @@ impl Session {
                     () = &mut shutdown => break,
                     () = tokio::time::sleep_until(renew_at.unwrap_or(far)), if renew_at.is_some() => {
                         let generation = session.current().map(|t| t.generation);
-                        if let Err(e) = session.renew_if_current(generation).await {
+                        let result = session.renew_if_current(generation).await;
+                        // Never renew back to back, even if IBKR hands out a token that is
+                        // already due (a handshake storm would get the account locked).
+                        let pause = if result.is_ok() { interval.min(Duration::from_secs(60)) } else { interval };
+                        renew_not_before = tokio::time::Instant::now() + pause;
+                        if let Err(e) = result {
                             tracing::warn!(error = %e, "renewing the live session token failed");
-                            renew_not_before = tokio::time::Instant::now() + interval;
                         }
                     }
                     () = tokio::time::sleep_until(next_tickle) => {

@@ -311,3 +311,63 @@ fn history_status_orders_trades_portfolio() {
         );
     }
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::super::de::parse_decimal_text;
+    use super::super::{LastPrice, OrderReply, Snapshot};
+
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "[CH0-9.,KMB%+ -]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("conid".to_owned()),
+                        Just("31".to_owned()),
+                        Just("84".to_owned()),
+                        Just("order_id".to_owned()),
+                        Just("id".to_owned()),
+                        Just("error".to_owned()),
+                        Just("message".to_owned()),
+                        "[a-z0-9_]{1,6}",
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn text_parsers_never_panic(text in "\\PC{0,24}") {
+            let _ = parse_decimal_text(&text);
+            let _ = LastPrice::parse(&text);
+        }
+
+        #[test]
+        fn plain_decimals_round_trip(units in -10_000_000i64..10_000_000, scale in 0u32..4) {
+            let d = rust_decimal::Decimal::new(units, scale);
+            prop_assert_eq!(parse_decimal_text(&d.to_string()).unwrap(), Some(d.normalize()));
+        }
+
+        #[test]
+        fn json_readers_never_panic(v in json_value()) {
+            let _ = Snapshot::list_from_value("GET /s", &v);
+            let _ = OrderReply::from_value("POST /o", &v);
+            let text = v.to_string();
+            let _ = super::super::parse::<super::super::LiveOrders>("GET /o", text.as_bytes());
+            let _ = super::super::parse::<Vec<super::super::Trade>>("GET /t", text.as_bytes());
+        }
+    }
+}
