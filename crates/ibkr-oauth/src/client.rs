@@ -209,6 +209,7 @@ impl Session {
     }
 
     async fn order_dialogue(&self, call: Call, coid: &str) -> Result<PlaceOrderOutcome> {
+        let _turn = self.order_turn().await;
         let max = self.config().max_order_questions;
         let mut confirmed = Vec::new();
         let mut answer = self.order_answer(call, coid).await?;

@@ -197,6 +197,9 @@ struct Inner {
     status: Mutex<Status>,
     events: broadcast::Sender<SessionEvent>,
     scanner_params: tokio::sync::Mutex<Option<(tokio::time::Instant, model::ScannerParams)>>,
+    /// One order dialogue at a time: IBKR wants the next ticket only after the previous one
+    /// is acknowledged.
+    order_lock: tokio::sync::Mutex<()>,
 }
 
 /// The live session. Cheap to clone (an `Arc` inside); every clone shares the token.
@@ -410,6 +413,7 @@ impl Session {
                 status: Mutex::new(Status::default()),
                 events,
                 scanner_params: tokio::sync::Mutex::new(None),
+                order_lock: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -756,6 +760,11 @@ impl Session {
         &self,
     ) -> tokio::sync::MutexGuard<'_, Option<(tokio::time::Instant, model::ScannerParams)>> {
         self.inner.scanner_params.lock().await
+    }
+
+    /// Held for a whole order dialogue (ticket and its questions).
+    pub(crate) async fn order_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.order_lock.lock().await
     }
 
     /// Sends a call: renews once on 401/410, re-inits once on `no bridge`, retries reads.

@@ -374,3 +374,32 @@ async fn rate_limits_are_respected_under_enforcement() {
     }
     assert_eq!(sim.stats().violations_total(), 0, "{:?}", sim.stats());
 }
+
+#[tokio::test]
+async fn the_same_ticket_fired_twice_concurrently_places_one_order() {
+    let (sim, session) = connected().await;
+    market(&sim);
+    let account = sim.config().account_id.clone();
+    let fire = |coid: &'static str| {
+        let (s, a) = (session.clone(), account.clone());
+        tokio::spawn(async move { s.place_order(&a, &limit_buy(coid, "1.0")).await })
+    };
+    let (one, two) = (fire("twice-1"), fire("twice-1"));
+    let results = [one.await.unwrap(), two.await.unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r.as_ref().is_err_and(Error::is_rejected))
+    );
+    assert_eq!(sim.stats().orders_placed, 1);
+    // Distinct tickets both go through, one after the other.
+    let (a, b) = (fire("seq-1"), fire("seq-2"));
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+    assert_eq!(sim.stats().orders_placed, 3);
+}
