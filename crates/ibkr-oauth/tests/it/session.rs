@@ -270,7 +270,7 @@ async fn keeper_stays_idle_after_logout() {
     assert_eq!(sim.stats().handshakes, 1, "the keeper did not log back in");
     assert_eq!(sim.stats().tickles, tickles);
     session.authenticate().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
         sim.stats().tickles > tickles,
         "ticking again after authenticate"
