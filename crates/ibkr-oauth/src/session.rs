@@ -458,6 +458,13 @@ impl Session {
         }
     }
 
+    /// Restores a failure count saved by a previous process (from `state().auth_failures` or
+    /// the `AuthFailed` events), so the cap holds across restarts and a crash loop cannot
+    /// get the account locked either.
+    pub fn restore_auth_failures(&self, failures: u32) {
+        self.inner.auth_failures.store(failures, Ordering::SeqCst);
+    }
+
     /// Allows handshakes again after a lockout (an operator fixed the credentials).
     pub fn reset_auth_failures(&self) {
         self.inner.auth_failures.store(0, Ordering::SeqCst);

@@ -278,3 +278,16 @@ async fn keeper_stays_idle_after_logout() {
     stop.send(()).unwrap();
     keeper.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_restored_failure_count_holds_across_restarts() {
+    let (sim, session) = sim_and_session(SimConfig::default()).await;
+    session.restore_auth_failures(3);
+    assert!(matches!(
+        session.authenticate().await,
+        Err(Error::AuthLockedOut { failures: 3 })
+    ));
+    assert_eq!(sim.stats().handshakes + sim.stats().rejected_total(), 0);
+    session.reset_auth_failures();
+    session.authenticate().await.unwrap();
+}
