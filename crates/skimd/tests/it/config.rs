@@ -24,7 +24,12 @@ fn bad_settings_are_one_line_naming_the_key() {
     std::fs::write(&unknown, "[strategy]\ngap_treshold_pct = 4\n").unwrap();
     let broken = dir.path().join("broken.toml");
     std::fs::write(&broken, "[strategy\n").unwrap();
-    let cases: Vec<(Vec<(&str, &str)>, Option<&std::path::Path>, &str)> = vec![
+    type Case<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Option<&'a std::path::Path>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             vec![("SKIM_SCHEDULE__TRADE", "every 30 seconds")],
             None,
