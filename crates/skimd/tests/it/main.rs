@@ -3,5 +3,6 @@
 mod config;
 mod daemon;
 mod day;
+mod exits;
 mod faults;
 mod helpers;
