@@ -127,6 +127,9 @@ pub(crate) struct Book {
     pub scanner: Vec<ScanRow>,
     pub history: HashMap<u64, Vec<Bar>>,
     pub announcements: Vec<SimAnnouncement>,
+    /// The date the announcements page shows; `None` = today in Sydney (real time). Tests and
+    /// the demo set it to their simulated trading day.
+    pub announcements_date: Option<chrono::NaiveDate>,
     pub fill_mode: FillMode,
     pub commission: Decimal,
     pub questions: Vec<(String, String)>,
@@ -159,6 +162,7 @@ impl Book {
             scanner: Vec::new(),
             history: HashMap::new(),
             announcements: Vec::new(),
+            announcements_date: None,
             fill_mode: FillMode::Full,
             commission: Decimal::new(500, 2),
             questions: vec![(DEFAULT_QUESTION.0.to_owned(), DEFAULT_QUESTION.1.to_owned())],
@@ -447,6 +451,12 @@ impl Market {
 
     pub fn set_announcements(&self, announcements: Vec<SimAnnouncement>) {
         lock(&self.book).announcements = announcements;
+    }
+
+    /// Dates the announcements page (`None`: today in Sydney by the real clock), so a
+    /// simulated trading day sees its own announcements as today's.
+    pub fn set_announcements_date(&self, date: Option<chrono::NaiveDate>) {
+        lock(&self.book).announcements_date = date;
     }
 
     pub fn set_fill_mode(&self, mode: FillMode) {

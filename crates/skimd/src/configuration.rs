@@ -92,6 +92,8 @@ pub struct IbkrSettings {
     pub max_auth_failures: u32,
     pub request_timeout_secs: u64,
     pub init_settle_ms: u64,
+    /// Wait after a 429 that names no `Retry-After` (IBKR's penalty box is 10 minutes).
+    pub rate_limit_wait_secs: u64,
 }
 
 impl IbkrSettings {
@@ -114,7 +116,6 @@ pub struct AsxSettings {
     pub announcements_url: String,
     pub extra_closures: Vec<String>,
     pub extra_early_closes: Vec<String>,
-    pub announcements_are_today: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

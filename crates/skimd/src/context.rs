@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use ibkr_oauth::{CredentialSource, Credentials, Session, SessionConfig};
+use ibkr_oauth::{CredentialSource, Credentials, RetryPolicy, Session, SessionConfig};
 use secrecy::{ExposeSecret, SecretString};
 use store::Store;
 use strategy::StrategySettings;
@@ -65,6 +65,10 @@ pub fn session_config(settings: &Settings) -> SessionConfig {
         lst_refresh_margin: Duration::from_secs(i.lst_refresh_margin_secs),
         max_auth_failures: i.max_auth_failures,
         init_settle: Duration::from_millis(i.init_settle_ms),
+        retry: RetryPolicy {
+            rate_limit_wait: Duration::from_secs(i.rate_limit_wait_secs),
+            ..RetryPolicy::default()
+        },
         ..SessionConfig::default()
     }
 }
@@ -87,12 +91,32 @@ pub fn load_credentials(settings: &Settings) -> anyhow::Result<Credentials> {
 
 /// Handshakes, opens the brokerage session and picks the account, refusing a non-paper
 /// account while `paper_trading` is on.
-pub async fn connect_ibkr(settings: &Settings, credentials: Credentials) -> anyhow::Result<Ibkr> {
+///
+/// Refused handshakes are counted in the store, so `max_auth_failures` holds across restarts:
+/// a daemon that a supervisor restarts over and over with bad credentials stops handshaking
+/// (IBKR locks accounts that keep failing) until a handshake succeeds in `skimd doctor`.
+pub async fn connect_ibkr(
+    settings: &Settings,
+    credentials: Credentials,
+    store: &Store,
+) -> anyhow::Result<Ibkr> {
+    let max = settings.ibkr.max_auth_failures;
+    let failures = store
+        .flags()
+        .await
+        .context("cannot read the handshake failure count")?
+        .auth_failures;
+    if failures >= max {
+        anyhow::bail!(
+            "IBKR refused the last {failures} handshakes (ibkr.max_auth_failures = {max}): skim will not try again by itself, so a restart loop cannot get the account locked; run `skimd doctor` to find the cause (a handshake that succeeds there clears the count)"
+        );
+    }
     let session = Session::new(credentials, session_config(settings))
         .context("cannot set up the IBKR session")?;
-    session
-        .authenticate()
-        .await
+    session.restore_auth_failures(failures);
+    let authenticated = session.authenticate().await;
+    record_auth_failures(store, session.state().auth_failures).await;
+    authenticated
         .map_err(|e| anyhow::anyhow!(explain_ibkr_error(&e)))
         .context("the IBKR handshake failed")?;
     let accounts = session
@@ -121,6 +145,19 @@ pub async fn connect_ibkr(settings: &Settings, credentials: Credentials) -> anyh
         account,
         is_paper: accounts.is_paper,
     })
+}
+
+/// Saves the count of consecutive refused handshakes (best effort: a store error is logged, the
+/// in-memory cap still holds for this process).
+pub async fn record_auth_failures(store: &Store, failures: u32) {
+    match store.flags().await {
+        Ok(f) if f.auth_failures == failures => {}
+        _ => {
+            if let Err(e) = store.set_auth_failures(failures).await {
+                tracing::warn!("cannot record the handshake failure count: {e}");
+            }
+        }
+    }
 }
 
 /// Paper trading refuses any account whose id does not start with `DU`.
@@ -199,7 +236,7 @@ impl AppContext {
                 settings.database.url
             )
         })?;
-        let ibkr = connect_ibkr(&settings, credentials).await?;
+        let ibkr = connect_ibkr(&settings, credentials, &store).await?;
         AppContext::new(settings, store, ibkr, clock, notifier)
     }
 

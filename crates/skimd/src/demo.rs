@@ -83,7 +83,6 @@ impl World {
         for (k, v) in [
             ("SKIM_IBKR__BASE_URL", sim.base_url()),
             ("SKIM_ASX__ANNOUNCEMENTS_URL", sim.announcements_url()),
-            ("SKIM_ASX__ANNOUNCEMENTS_ARE_TODAY", "true".into()),
             ("SKIM_IBKR__INIT_SETTLE_MS", "0".into()),
             ("SKIM_HEALTH__PORT", "0".into()),
             ("DATABASE_URL", format!("sqlite://{}", db.display())),
@@ -130,6 +129,8 @@ impl World {
         if let Some(at) = exchange_to_utc(chrono_tz::Australia::Sydney, self.day, t) {
             self.clock.set(at);
         }
+        // The simulated exchange publishes the simulated day's announcements.
+        self.sim.market().set_announcements_date(Some(self.day));
     }
 
     /// The morning's market: five gappers, three with price-sensitive news.

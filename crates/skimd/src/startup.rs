@@ -110,10 +110,16 @@ impl Application {
                     () = &mut ev_stop => break,
                     ev = events.recv() => match ev {
                         Ok(SessionEvent::Competing) => ev_ctx.notifier.send("⚠️ another IBKR login competes for the session; taking it back"),
-                        Ok(SessionEvent::AuthFailed { attempt, error }) => ev_ctx.notifier.send(format!("⚠️ IBKR handshake failed (attempt {attempt}): {error}")),
+                        Ok(SessionEvent::AuthFailed { attempt, error }) => {
+                            crate::context::record_auth_failures(&ev_ctx.store, attempt).await;
+                            ev_ctx.notifier.send(format!("⚠️ IBKR handshake failed (attempt {attempt}): {error}"));
+                        }
+                        Ok(SessionEvent::Renewed { expires_at }) => {
+                            crate::context::record_auth_failures(&ev_ctx.store, 0).await;
+                            tracing::info!(%expires_at, "live session token renewed");
+                        }
                         Ok(SessionEvent::LockedOut { failures }) => ev_ctx.notifier.send(format!("🛑 IBKR handshakes stopped after {failures} failures: fix the credentials and restart")),
                         Ok(SessionEvent::ReInitialised) => tracing::info!("brokerage session re-initialised"),
-                        Ok(SessionEvent::Renewed { expires_at }) => tracing::info!(%expires_at, "live session token renewed"),
                         Ok(_) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(n, "session events lagged"),
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

@@ -2,6 +2,7 @@
 //! startup reconciliation). One row, created by the first migration.
 
 use chrono::{DateTime, Utc};
+use sqlx::Row as _;
 use sqlx::query;
 use sqlx::sqlite::SqliteRow;
 
@@ -23,6 +24,9 @@ pub struct Flags {
     pub trading_changed_at: Option<DateTime<Utc>>,
     /// Why trading was last enabled or disabled.
     pub trading_reason: Option<String>,
+    /// Consecutive refused IBKR handshakes (reset by a successful one). Kept across restarts so
+    /// the daemon's handshake cap holds through a restart loop.
+    pub auth_failures: u32,
 }
 
 fn flags_from_row(r: &SqliteRow) -> Result<Flags> {
@@ -34,6 +38,7 @@ fn flags_from_row(r: &SqliteRow) -> Result<Flags> {
         trading_enabled: r.flag("trading_enabled")?,
         trading_changed_at: r.opt_ts("trading_changed_at")?,
         trading_reason: r.opt_text("trading_reason")?,
+        auth_failures: u32::try_from(r.try_get::<i64, _>("auth_failures")?).unwrap_or(u32::MAX),
     })
 }
 
@@ -90,6 +95,16 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(missing)?;
+        flags_from_row(&row)
+    }
+
+    /// Records the count of consecutive refused handshakes (0 after a successful one).
+    pub async fn set_auth_failures(&self, failures: u32) -> Result<Flags> {
+        let row = query("UPDATE flags SET auth_failures = ? WHERE id = 1 RETURNING *")
+            .bind(i64::from(failures))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(missing)?;
         flags_from_row(&row)
     }
 }

@@ -17,12 +17,14 @@ fn escape(s: &str) -> String {
 
 /// The page.
 pub fn announcements(shared: &Shared) -> Reply {
-    let today = chrono::Utc::now()
-        .with_timezone(&Sydney)
+    let book = lock(&shared.book);
+    let today = book
+        .announcements_date
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&Sydney).date_naive())
         .format("%d/%m/%Y")
         .to_string();
     let mut rows = String::new();
-    for (i, a) in lock(&shared.book).announcements.iter().enumerate() {
+    for (i, a) in book.announcements.iter().enumerate() {
         let marker = if a.price_sensitive {
             r#"<img class="pricesens" src="/images/icon-price-sensitive.svg" alt="asterix" title="price sensitive">"#
         } else {

@@ -160,6 +160,17 @@ pub async fn live_checks(settings: &Settings) -> Vec<Check> {
     let mut out = Vec::new();
     match session.authenticate().await {
         Ok(()) => {
+            // The operator's successful handshake lifts the daemon's restart-loop guard.
+            if let Ok(store) = crate::commands::local::open_store(settings).await {
+                let failures = store.flags().await.map(|f| f.auth_failures).unwrap_or(0);
+                if failures > 0 {
+                    crate::context::record_auth_failures(&store, 0).await;
+                    out.push(Check::Ok(format!(
+                        "cleared the count of {failures} refused handshakes: skimd run will handshake again"
+                    )));
+                }
+                store.close().await;
+            }
             let state = session.state();
             out.push(Check::Ok(format!(
                 "live handshake and ssodh/init at {} (token expires {})",

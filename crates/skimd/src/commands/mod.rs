@@ -121,7 +121,7 @@ async fn status(
     let tz = settings.timezone()?;
     let store = local::open_store(&settings).await?;
     let credentials = crate::context::load_credentials(&settings)?;
-    let ibkr = crate::context::connect_ibkr(&settings, credentials).await?;
+    let ibkr = crate::context::connect_ibkr(&settings, credentials, &store).await?;
     let state = ibkr.session.state();
     println!(
         "account        {} ({})",

@@ -61,13 +61,8 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
         .text()
         .await
         .context("cannot read the ASX announcements page")?;
-    let mut announcements = strategy::asx::parse_announcements(&page)
+    let announcements = strategy::asx::parse_announcements(&page)
         .context("the ASX announcements page could not be read (its format may have changed); not trading on an empty list")?;
-    if ctx.settings.asx.announcements_are_today {
-        for a in &mut announcements {
-            a.time = today.and_time(a.time.time());
-        }
-    }
     let sensitive = announcements.iter().filter(|a| a.price_sensitive).count();
 
     let chosen = strategy::select_candidates(&hits, &announcements, today, s);

@@ -1,5 +1,6 @@
 //! skimd's integration tests: one binary, modules per concern.
 
+mod auth;
 mod config;
 mod daemon;
 mod day;

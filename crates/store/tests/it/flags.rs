@@ -46,3 +46,24 @@ async fn flags_start_safe_and_record_who_paused() {
         .unwrap();
     assert!(!f.trading_enabled);
 }
+
+#[tokio::test]
+async fn refused_handshakes_are_counted_across_restarts() {
+    let db = fresh().await;
+    assert_eq!(db.store.flags().await.unwrap().auth_failures, 0);
+    assert_eq!(
+        db.store.set_auth_failures(2).await.unwrap().auth_failures,
+        2
+    );
+    db.store.close().await;
+    let reopened = db.reopen().await;
+    assert_eq!(
+        reopened.flags().await.unwrap().auth_failures,
+        2,
+        "survives a restart"
+    );
+    assert_eq!(
+        reopened.set_auth_failures(0).await.unwrap().auth_failures,
+        0
+    );
+}

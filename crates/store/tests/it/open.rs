@@ -42,7 +42,7 @@ async fn open_creates_the_file_and_its_folders_with_every_url_form() {
     {
         let store = Store::open(url).await.unwrap();
         assert!(store.path().exists(), "{url}");
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(store.schema_version().await.unwrap(), latest_version());
         store
             .insert_order(&order(
                 &format!("C{i}"),
@@ -195,4 +195,13 @@ async fn writers_wait_for_the_lock_up_to_the_busy_timeout() {
     assert!(started.elapsed() >= Duration::from_millis(4900));
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
     assert_eq!(db.store.get_order_by_coid("LOCKED").await.unwrap(), None);
+}
+
+/// The version of the newest embedded migration.
+pub fn latest_version() -> i64 {
+    store::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .expect("at least one migration")
 }
