@@ -399,15 +399,23 @@ pub async fn cancel_and_confirm(ctx: &AppContext, order: &Order) -> anyhow::Resu
     let Some(order_id) = order.ibkr_order_id.clone() else {
         anyhow::bail!("order {} has no IBKR id yet", order.coid);
     };
-    if let Err(e) = ctx
+    // A cancel IBKR refused outright (not a timeout or a 5xx, which may still have reached it)
+    // is not waited out: the status is read once, and anything but cancelled or filled is an
+    // error the caller must not sell over.
+    let refused = match ctx
         .ibkr
         .session
         .cancel_order(&ctx.ibkr.account, &order_id)
         .await
     {
-        tracing::warn!(coid = %order.coid, "cancel request: {e}");
-    }
-    for attempt in 0..10u32 {
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(coid = %order.coid, "cancel request: {e}");
+            (!e.is_transient() && !e.is_ambiguous()).then(|| e.to_string())
+        }
+    };
+    let attempts: u32 = if refused.is_some() { 1 } else { 10 };
+    for attempt in 0..attempts {
         let status = ctx
             .ibkr
             .session
@@ -428,13 +436,19 @@ pub async fn cancel_and_confirm(ctx: &AppContext, order: &Order) -> anyhow::Resu
                 return Ok(text);
             }
             "Filled" => return Ok(text),
-            _ => tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await,
+            _ if attempt + 1 < attempts => {
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await
+            }
+            _ => {}
         }
     }
-    anyhow::bail!(
-        "IBKR did not confirm the cancel of order {} in time",
-        order.coid
-    )
+    match refused {
+        Some(why) => anyhow::bail!("IBKR refused to cancel order {}: {why}", order.coid),
+        None => anyhow::bail!(
+            "IBKR did not confirm the cancel of order {} in time",
+            order.coid
+        ),
+    }
 }
 
 /// Broker positions vs the store's open positions (by conid). Each difference is reported

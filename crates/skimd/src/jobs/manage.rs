@@ -130,14 +130,17 @@ async fn raise_stops(ctx: &AppContext) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Keeps one broker stop per held position, for the shares held at the position's stop.
-/// Never while a sale of the position is working (a position is never both stopped at the
-/// broker and sold by skim). Returns how many stops were placed.
+/// Keeps one broker stop per held position, at the position's stop, for the shares held that
+/// no working sale of skim's will sell: the STP and the sales together never exceed what is
+/// held, so a position is never both stopped at the broker and sold by skim, and the unsold
+/// shares stay protected while a sale works (or fills in parts). A stop with the wrong
+/// quantity or price, or one too many, is cancelled, the cancel confirmed and what it filled
+/// recorded, before a new one is sized and placed. No stop is placed over a price already
+/// through it (the backstop sells then). Returns how many stops were placed.
 pub async fn protect(ctx: &AppContext) -> anyhow::Result<u32> {
     if !ctx.strategy.broker_stop {
         return Ok(0);
     }
-    let today = ctx.today();
     let mut placed = 0;
     for p in ctx
         .store
@@ -145,104 +148,172 @@ pub async fn protect(ctx: &AppContext) -> anyhow::Result<u32> {
         .await
         .context("cannot read positions")?
     {
-        if p.quantity <= 0 || !matches!(p.state, PositionState::Open | PositionState::HalfExited) {
-            continue;
-        }
-        let Some(stop) = p
-            .stop_price
-            .and_then(|s| Price::new(s).ok())
-            .and_then(|s| s.round_down_to_step())
-        else {
-            continue;
-        };
-        let orders = ctx
-            .store
-            .open_orders_for_position(p.id)
-            .await
-            .context("cannot read orders")?;
-        if orders
-            .iter()
-            .any(|o| o.side == Side::Sell && o.purpose != OrderPurpose::ProtectiveStop)
+        if p.quantity > 0
+            && matches!(p.state, PositionState::Open | PositionState::HalfExited)
+            && protect_one(ctx, p.id).await?
         {
-            continue; // a sale is working: no stop until it is done
-        }
-        if orders
-            .iter()
-            .any(|o| o.purpose == OrderPurpose::Entry && o.state == OrderState::Pending)
-        {
-            continue; // the entry is still being settled
-        }
-        let stops: Vec<&store::Order> = orders
-            .iter()
-            .filter(|o| o.purpose == OrderPurpose::ProtectiveStop)
-            .collect();
-        let mut need_new = stops.is_empty();
-        for s in &stops {
-            if s.state == OrderState::Pending {
-                need_new = false; // in flight: reconciliation settles it
-                break;
-            }
-            if s.remaining_quantity() == p.quantity && s.stop_price == Some(stop.value()) {
-                continue;
-            }
-            // Quantity or price changed: cancel, confirm, then replace.
-            match broker::cancel_and_confirm(ctx, s).await {
-                Ok(status) if status == "Cancelled" => need_new = true,
-                Ok(_) => {
-                    // It filled while we cancelled: fills will close the position.
-                    need_new = false;
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(ticker = %p.ticker, "stop not replaced this round: {e:#}");
-                    need_new = false;
-                    break;
-                }
-            }
-        }
-        if !need_new {
-            continue;
-        }
-        let new = NewOrder {
-            coid: broker::new_coid(OrderPurpose::ProtectiveStop),
-            trading_day: today,
-            ticker: p.ticker.clone(),
-            conid: p.conid,
-            side: Side::Sell,
-            order_type: OrderType::Stop,
-            quantity: p.quantity,
-            limit_price: None,
-            stop_price: Some(stop.value()),
-            purpose: OrderPurpose::ProtectiveStop,
-            position_id: Some(p.id),
-        };
-        let (order, sent) = broker::place(ctx, &new).await?;
-        let id = match &sent {
-            Sent::Accepted(id) => Some(id.as_str()),
-            _ => None,
-        };
-        ctx.store
-            .set_stop_order(p.id, &order.coid, id)
-            .await
-            .context("cannot record the stop order on the position")?;
-        match sent {
-            Sent::Accepted(_) => {
-                placed += 1;
-                ctx.notifier.send(format!(
-                    "🛡️ {} stop at the broker: SELL {} STP {}",
-                    p.ticker,
-                    p.quantity,
-                    stop.value()
-                ));
-            }
-            Sent::Rejected(why) => ctx.notifier.send(format!(
-                "⚠️ {} stop REJECTED by IBKR: {why}; the client-side backstop watches it",
-                p.ticker
-            )),
-            Sent::InFlight(_) => {}
+            placed += 1;
         }
     }
     Ok(placed)
+}
+
+/// What a position's broker stop should be now.
+struct Cover {
+    position: store::Position,
+    stop: Price,
+    /// Shares held minus what working sales (not stops) will still sell.
+    shares: i64,
+    /// The position's stops that may still trade.
+    stops: Vec<store::Order>,
+}
+
+async fn cover_of(ctx: &AppContext, position_id: i64) -> anyhow::Result<Option<Cover>> {
+    let Some(p) = ctx
+        .store
+        .position_by_id(position_id)
+        .await
+        .context("cannot read the position")?
+    else {
+        return Ok(None);
+    };
+    if p.quantity <= 0 || !matches!(p.state, PositionState::Open | PositionState::HalfExited) {
+        return Ok(None);
+    }
+    let Some(stop) = p
+        .stop_price
+        .and_then(|s| Price::new(s).ok())
+        .and_then(|s| s.round_down_to_step())
+    else {
+        return Ok(None);
+    };
+    let orders = ctx
+        .store
+        .open_orders_for_position(p.id)
+        .await
+        .context("cannot read orders")?;
+    if orders
+        .iter()
+        .any(|o| o.purpose == OrderPurpose::Entry && o.state == OrderState::Pending)
+    {
+        return Ok(None); // the entry is still being settled
+    }
+    let selling: i64 = orders
+        .iter()
+        .filter(|o| o.side == Side::Sell && o.purpose != OrderPurpose::ProtectiveStop)
+        .map(|o| o.remaining_quantity().max(0))
+        .sum();
+    Ok(Some(Cover {
+        shares: p.quantity - selling,
+        stop,
+        stops: orders
+            .into_iter()
+            .filter(|o| o.purpose == OrderPurpose::ProtectiveStop)
+            .collect(),
+        position: p,
+    }))
+}
+
+/// Brings one position's broker stop in line with [`cover_of`]; true when a stop was placed.
+async fn protect_one(ctx: &AppContext, position_id: i64) -> anyhow::Result<bool> {
+    for _round in 0..3 {
+        let Some(c) = cover_of(ctx, position_id).await? else {
+            return Ok(false);
+        };
+        if c.stops.iter().any(|s| s.state == OrderState::Pending) {
+            return Ok(false); // in flight: reconciliation settles it
+        }
+        let keep = (c.shares > 0)
+            .then(|| {
+                c.stops.iter().position(|s| {
+                    s.remaining_quantity() == c.shares && s.stop_price == Some(c.stop.value())
+                })
+            })
+            .flatten();
+        let wrong: Vec<&store::Order> = c
+            .stops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != keep)
+            .map(|(_, s)| s)
+            .collect();
+        if wrong.is_empty() {
+            if keep.is_some() || c.shares <= 0 {
+                return Ok(false);
+            }
+            return place_stop(ctx, &c).await;
+        }
+        // Cancel first, confirm, and only then size the replacement.
+        for s in wrong {
+            match broker::cancel_and_confirm(ctx, s).await {
+                Ok(status) if status == "Cancelled" => {}
+                Ok(_) => return Ok(false), // it filled: the fills settle the position first
+                Err(e) => {
+                    tracing::warn!(ticker = %c.position.ticker, "stop not replaced this round: {e:#}");
+                    return Ok(false);
+                }
+            }
+        }
+        // A stop may have filled in part before its cancel: record that before re-sizing.
+        let fills = broker::sync_fills(ctx).await?;
+        notify_fills(ctx, &fills).await;
+    }
+    Ok(false)
+}
+
+async fn place_stop(ctx: &AppContext, c: &Cover) -> anyhow::Result<bool> {
+    let p = &c.position;
+    // A stop below the market it is placed in is a market sale by another name: leave a price
+    // already through the stop to the backstop, which sells it as such.
+    if let Ok(snaps) = ctx.ibkr.session.snapshot(&[p.conid], QUOTE_FIELDS).await
+        && let Some(last) = quote_of(snaps.first()).last
+        && last.value() <= c.stop.value()
+    {
+        tracing::warn!(ticker = %p.ticker, last = %last.value(), stop = %c.stop.value(),
+            "no broker stop placed: the price is already through it");
+        return Ok(false);
+    }
+    let new = NewOrder {
+        coid: broker::new_coid(OrderPurpose::ProtectiveStop),
+        trading_day: ctx.today(),
+        ticker: p.ticker.clone(),
+        conid: p.conid,
+        side: Side::Sell,
+        order_type: OrderType::Stop,
+        quantity: c.shares,
+        limit_price: None,
+        stop_price: Some(c.stop.value()),
+        purpose: OrderPurpose::ProtectiveStop,
+        position_id: Some(p.id),
+    };
+    let (order, sent) = broker::place(ctx, &new).await?;
+    let id = match &sent {
+        Sent::Accepted(id) => Some(id.as_str()),
+        _ => None,
+    };
+    ctx.store
+        .set_stop_order(p.id, &order.coid, id)
+        .await
+        .context("cannot record the stop order on the position")?;
+    match sent {
+        Sent::Accepted(_) => {
+            ctx.notifier.send(format!(
+                "🛡️ {} stop at the broker: SELL {} STP {}",
+                p.ticker,
+                c.shares,
+                c.stop.value()
+            ));
+            Ok(true)
+        }
+        Sent::Rejected(why) => {
+            ctx.notifier.send(format!(
+                "⚠️ {} stop REJECTED by IBKR: {why}; the client-side backstop watches it",
+                p.ticker
+            ));
+            Ok(false)
+        }
+        Sent::InFlight(_) => Ok(false),
+    }
 }
 
 /// The client-side stop: sell at the market when last ≤ stop and no stop is working at the
