@@ -84,6 +84,8 @@ impl World {
             ("SKIM_IBKR__BASE_URL", sim.base_url()),
             ("SKIM_ASX__ANNOUNCEMENTS_URL", sim.announcements_url()),
             ("SKIM_IBKR__INIT_SETTLE_MS", "0".into()),
+            // The simulator's 429s carry no penalty box: wait a second, not IBKR's minute.
+            ("SKIM_IBKR__RATE_LIMIT_WAIT_SECS", "1".into()),
             ("SKIM_HEALTH__PORT", "0".into()),
             ("DATABASE_URL", format!("sqlite://{}", db.display())),
         ] {
