@@ -2,10 +2,7 @@
 
 use std::process::ExitCode;
 
-use std::path::Path;
-
-use num_bigint::BigUint;
-use secrecy::{ExposeSecret, SecretString};
+use ibkr_oauth::credentials::{check_access_token_secret, check_dh_prime, check_key_file};
 
 use crate::configuration::{Settings, SettingsError};
 
@@ -44,7 +41,7 @@ pub fn offline_checks(settings: &Settings) -> Vec<Check> {
         ("signature key", &settings.ibkr.signature_key_path),
         ("encryption key", &settings.ibkr.encryption_key_path),
     ] {
-        match check_key_file(what, path) {
+        match check_key_file(what, path).map_err(|e| e.to_string()) {
             Ok(report) => {
                 out.push(Check::Ok(format!(
                     "{what} {} is a {}-bit RSA private key",
@@ -74,9 +71,7 @@ pub fn offline_checks(settings: &Settings) -> Vec<Check> {
             Ok(()) => out.push(Check::Ok(
                 "the encryption key decrypts the access token secret".into(),
             )),
-            Err(e) => out.push(Check::Fail(format!(
-                "{e}: regenerate the access token in the portal, or point OAUTH_ENCRYPTION_PATH at the key registered with it"
-            ))),
+            Err(e) => out.push(Check::Fail(e.to_string())),
         }
     }
     match check_dh_prime(&settings.ibkr.dh_prime) {
@@ -89,7 +84,7 @@ pub fn offline_checks(settings: &Settings) -> Vec<Check> {
                 ""
             }
         ))),
-        Err(e) => out.push(Check::Fail(e)),
+        Err(e) => out.push(Check::Fail(e.to_string())),
     }
     match url::Url::parse(&settings.ibkr.base_url) {
         Ok(_) => out.push(Check::Ok(format!("base URL {}", settings.ibkr.base_url))),
@@ -205,106 +200,4 @@ pub async fn live_checks(settings: &Settings) -> Vec<Check> {
     }
     let _ = session.logout().await;
     out
-}
-
-/// What a key file check found. (ibkr-oauth's `credentials` module has the same checks; these
-/// stand in until it is exported.)
-pub struct KeyFileReport {
-    pub permissions_too_open: bool,
-    pub mode: Option<u32>,
-    pub bits: usize,
-}
-
-fn read_key(what: &str, path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!(
-            "{what} file {} does not exist: put the PEM there or fix the path",
-            path.display()
-        ),
-        std::io::ErrorKind::PermissionDenied => format!(
-            "{what} file {} is not readable by this user: chown it to the user running skimd and chmod 600",
-            path.display()
-        ),
-        _ => format!("cannot read {what} file {}: {e}", path.display()),
-    })
-}
-
-pub fn check_key_file(what: &str, path: &Path) -> Result<KeyFileReport, String> {
-    use rsa::traits::PublicKeyParts as _;
-    let pem = SecretString::from(read_key(what, path)?);
-    let key = ibkr_oauth::keys::parse_private_key_pem(
-        &format!("{what} {}", path.display()),
-        pem.expose_secret(),
-    )
-    .map_err(|e| e.to_string())?;
-    #[cfg(unix)]
-    let mode = {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::metadata(path)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o777)
-    };
-    #[cfg(not(unix))]
-    let mode = None;
-    Ok(KeyFileReport {
-        permissions_too_open: mode.is_some_and(|m| m & 0o077 != 0),
-        mode,
-        bits: key.size() * 8,
-    })
-}
-
-pub fn check_access_token_secret(path: &Path, secret: &SecretString) -> Result<(), String> {
-    let pem = SecretString::from(read_key("encryption key", path)?);
-    let key = ibkr_oauth::keys::parse_private_key_pem("encryption key", pem.expose_secret())
-        .map_err(|e| e.to_string())?;
-    ibkr_oauth::keys::decrypt_access_token_secret(&key, secret.expose_secret())
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-pub struct DhPrimeReport {
-    pub bits: u64,
-    pub from_file: bool,
-}
-
-/// The DH prime as hex, dhparam.pem text, or a path to a dhparam.pem: odd and ≥ 2048 bits.
-pub fn load_dh_prime(value: &str) -> Result<(BigUint, bool), String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(
-            "OAUTH_DH_PRIME is empty: set it to the hex prime or the path of dhparam.pem".into(),
-        );
-    }
-    let hexish = v.strip_prefix("0x").unwrap_or(v);
-    let is_inline = v.contains("-----BEGIN") || hexish.bytes().all(|b| b.is_ascii_hexdigit());
-    let (text, from_file) = if is_inline {
-        (v.to_string(), false)
-    } else {
-        let text = std::fs::read_to_string(v).map_err(|_| {
-            format!("OAUTH_DH_PRIME: {v:?} is neither hex nor a readable dhparam.pem file: give the hex prime or fix the path")
-        })?;
-        (text, true)
-    };
-    let prime =
-        ibkr_oauth::keys::parse_dh_prime(&text).map_err(|e| format!("OAUTH_DH_PRIME: {e}"))?;
-    if prime.bits() < 2048 {
-        return Err(format!(
-            "OAUTH_DH_PRIME: the prime has {} bits, at least 2048 are needed (openssl dhparam -out dhparam.pem 2048)",
-            prime.bits()
-        ));
-    }
-    if !prime.bit(0) {
-        return Err(
-            "OAUTH_DH_PRIME: the number is even, so not a prime: copy it again from dhparam.pem"
-                .into(),
-        );
-    }
-    Ok((prime, from_file))
-}
-
-pub fn check_dh_prime(value: &str) -> Result<DhPrimeReport, String> {
-    load_dh_prime(value).map(|(p, from_file)| DhPrimeReport {
-        bits: p.bits(),
-        from_file,
-    })
 }
