@@ -151,8 +151,7 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
             .await
             .context("cannot read the position")?
             .filter(|q| {
-                q.quantity > 0
-                    && matches!(q.state, PositionState::Open | PositionState::HalfExited)
+                q.quantity > 0 && matches!(q.state, PositionState::Open | PositionState::HalfExited)
             })
         else {
             actions.push(format!("{}: closed by the stop", p.ticker));
