@@ -157,7 +157,12 @@ async fn status(
         if flags.paused {
             "PAUSED".to_string()
         } else if !flags.trading_enabled {
-            format!("disabled ({})", flags.trading_reason.unwrap_or_default())
+            format!(
+                "disabled ({})",
+                flags.trading_reason.unwrap_or_else(|| {
+                    "until the daemon's startup reconciliation succeeds".into()
+                })
+            )
         } else {
             "enabled".to_string()
         }
