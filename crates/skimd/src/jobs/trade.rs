@@ -40,17 +40,48 @@ pub const QUOTE_FIELDS: &[&str] = &[
     fields::LOW,
 ];
 
+/// Who pauses entries when the daily loss limit is reached (`flags.paused_by`).
+pub const LOSS_LIMIT: &str = "loss-limit";
+
+/// A loss-limit pause from an earlier trading day is lifted: the limit is per day. A pause by
+/// the operator is never lifted here.
+async fn lift_stale_loss_limit(
+    ctx: &AppContext,
+    flags: store::Flags,
+) -> anyhow::Result<store::Flags> {
+    let paused_on = flags
+        .paused_at
+        .map(|t| t.with_timezone(&ctx.tz).date_naive());
+    if flags.paused
+        && flags.paused_by.as_deref() == Some(LOSS_LIMIT)
+        && paused_on < Some(ctx.today())
+    {
+        tracing::info!("a new trading day: the daily loss limit pause is lifted");
+        ctx.notifier
+            .send("▶️ new trading day: the daily loss limit pause is lifted");
+        return ctx
+            .store
+            .set_paused(false, LOSS_LIMIT, None)
+            .await
+            .context("cannot lift the loss-limit pause");
+    }
+    Ok(flags)
+}
+
 pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
     if let Some(skip) = closed_today(ctx) {
         return Ok(skip);
     }
     let now = ctx.now();
     let today = ctx.today();
-    let flags = ctx
-        .store
-        .flags()
-        .await
-        .context("cannot read the pause/trading switches")?;
+    let flags = lift_stale_loss_limit(
+        ctx,
+        ctx.store
+            .flags()
+            .await
+            .context("cannot read the pause/trading switches")?,
+    )
+    .await?;
     let watching: Vec<store::Candidate> = ctx
         .store
         .candidates_for_day(today)
@@ -111,6 +142,23 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
             stopped_out_today: false,
             paused: flags.paused || !flags.trading_enabled,
         };
+        // The daily loss limit holds for the rest of the day once reached, even if prices
+        // recover: it is latched as a pause that the next trading day lifts.
+        if !flags.paused && book.realised_plus_open_loss >= ctx.strategy.max_daily_loss {
+            let why = format!(
+                "daily loss {} AUD reached max_daily_loss {} AUD on {today}: no new entries until the next trading day",
+                book.realised_plus_open_loss.round_dp(2),
+                ctx.strategy.max_daily_loss
+            );
+            ctx.store
+                .set_paused(true, LOSS_LIMIT, Some(&why))
+                .await
+                .context("cannot record the loss-limit pause")?;
+            tracing::warn!("{why}");
+            ctx.notifier.send(format!("🛑 {why}"));
+            book.paused = true;
+            notes.push("daily loss limit reached".to_string());
+        }
         if !flags.trading_enabled {
             notes.push(format!(
                 "entries disabled ({})",

@@ -26,7 +26,10 @@ async fn refused_handshakes_stop_after_the_cap_even_across_restarts() {
         .insert("SKIM_IBKR__MAX_AUTH_FAILURES".into(), "2".into());
 
     for restart in 1..=2 {
-        let err = format!("{:#}", start_once(&world).await.err().expect("refused"));
+        let Err(err) = start_once(&world).await else {
+            panic!("restart {restart}: a refused handshake must fail the start");
+        };
+        let err = format!("{err:#}");
         assert!(
             err.contains("consumer key is not active yet"),
             "restart {restart}: {err}"
@@ -36,7 +39,10 @@ async fn refused_handshakes_stop_after_the_cap_even_across_restarts() {
     assert_eq!(refused, 2, "one refused handshake per start");
 
     // The third start does not even try: the count survived the restarts.
-    let err = format!("{:#}", start_once(&world).await.err().expect("refused"));
+    let Err(err) = start_once(&world).await else {
+        panic!("the third start must refuse without handshaking");
+    };
+    let err = format!("{err:#}");
     assert!(err.contains("will not try again"), "{err}");
     assert!(err.contains("skimd doctor"), "{err}");
     assert_eq!(

@@ -835,6 +835,17 @@ async fn a_realised_loss_at_the_limit_stops_new_entries_for_the_day() {
     );
     dro_breaks_out(&mut app, 11, 30).await;
     assert_no_dro_entry(&app).await;
+    let flags = app.ctx.store.flags().await.unwrap();
+    assert!(flags.paused, "latched as a pause");
+    assert_eq!(flags.paused_by.as_deref(), Some("loss-limit"));
+
+    // The next trading day starts without it (an operator's pause would stay).
+    at(&mut app, week(1), 10, 0);
+    app.job(JobKind::Trade).await;
+    assert!(
+        !app.ctx.store.flags().await.unwrap().paused,
+        "lifted on a new day"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -850,11 +861,9 @@ async fn an_open_loss_at_the_limit_stops_new_entries() {
     assert_no_dro_entry(&app).await;
 }
 
-// Fails against the current code: `jobs/trade.rs` recomputes realised + open loss on every
-// run and lets entries resume once an open loss shrinks below `max_daily_loss` again (DRO is
-// bought at 11:30). The fix belongs in trade.rs (not this change's files): latch the limit for
-// the trading day once it is reached. Run it with `--ignored`.
-#[ignore = "BUG in jobs/trade.rs: the daily loss limit is not latched for the rest of the day"]
+// Realised + open loss is recomputed on every run; once it reached `max_daily_loss` the limit
+// must hold even when the open loss shrinks again (it is latched as a loss-limit pause), and the
+// next trading day lifts it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_loss_limit_holds_for_the_rest_of_the_day() {
     let mut app = fast_app(&[("SKIM_STRATEGY__MAX_DAILY_LOSS", "100")], week(0)).await;
