@@ -27,6 +27,9 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
     let stops = protect(ctx).await?;
     let backstops = backstop(ctx).await?;
     let diffs = broker::compare_positions(ctx).await?;
+    if diffs == 0 {
+        enable_entries_if_reconciled(ctx).await?;
+    }
     let open = ctx
         .store
         .open_positions()
@@ -37,6 +40,30 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
         open.iter().filter(|p| p.quantity > 0).count(),
         fills.len()
     )))
+}
+
+/// A startup reconciliation that could not complete (IBKR's nightly maintenance, a network
+/// fault) or found a difference leaves entries disabled; a later `manage` that settled every
+/// order and found the positions agreeing enables them, and says so.
+async fn enable_entries_if_reconciled(ctx: &AppContext) -> anyhow::Result<()> {
+    let flags = ctx
+        .store
+        .flags()
+        .await
+        .context("cannot read the switches")?;
+    if flags.trading_enabled {
+        return Ok(());
+    }
+    ctx.store
+        .set_trading_enabled(true, "reconciliation succeeded")
+        .await
+        .context("cannot enable trading")?;
+    let was = flags.trading_reason.unwrap_or_default();
+    tracing::info!(was = %was, "reconciliation succeeded: entries enabled");
+    ctx.notifier.send(format!(
+        "✅ entries enabled: orders, fills and positions agree with IBKR (were disabled: {was})"
+    ));
+    Ok(())
 }
 
 /// One notification per new fill, with prices and, when a position closes, its P&L.

@@ -107,3 +107,41 @@ async fn faults_during_a_cycle_do_not_crash_and_the_cycle_completes() {
     assert_eq!(buys, 1);
     assert_eq!(app.world.sim.stats().short_positions_seen, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_disabled_by_a_failed_startup_reconciliation_come_back_once_manage_agrees() {
+    let app = spawn_app().await;
+    app.world.set_time(10, 10, 0);
+    // A restart during an IBKR outage: the positions call keeps failing (more than the retries).
+    let ctx2 = app
+        .world
+        .context(skimd::notify::Notifier::disabled())
+        .await
+        .unwrap();
+    app.world.sim.faults().push_n(
+        "/portfolio/DU1234567/positions",
+        Fault::Status(503, r#"{"error":"Service Unavailable"}"#.into()),
+        8,
+    );
+    assert!(skimd::broker::startup_reconcile(&ctx2).await.is_err());
+    let flags = ctx2.store.flags().await.unwrap();
+    assert!(!flags.trading_enabled, "entries stay disabled");
+    assert!(
+        flags
+            .trading_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("startup reconciliation failed")),
+        "{flags:?}"
+    );
+    // IBKR is back: the next manage reconciles, finds agreement and enables entries.
+    for _ in 0..8 {
+        if app.world.sim.stats().faults_fired >= 8 {
+            break;
+        }
+        let _ = skimd::jobs::manage::run(&ctx2).await;
+    }
+    assert_eq!(app.world.sim.stats().faults_fired, 8);
+    skimd::jobs::manage::run(&ctx2).await.unwrap();
+    let flags = ctx2.store.flags().await.unwrap();
+    assert!(flags.trading_enabled, "{flags:?}");
+}
