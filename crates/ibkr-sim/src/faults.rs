@@ -18,6 +18,9 @@ pub enum Fault {
     DropConnection,
     /// Handle the request (an order POST reaches the broker), then close without an answer.
     DropAfterProcessing,
+    /// Handle the request (an order POST reaches the broker), then wait this long before
+    /// answering: a test can kill the client while the answer is on its way.
+    DelayAfterProcessing(Duration),
 }
 
 /// Queues of faults per path prefix.

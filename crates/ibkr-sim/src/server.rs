@@ -276,7 +276,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             count(&shared, |s| s.faults_fired += 1);
             match fault {
                 Fault::Status(code, body) => return Ok(to_response(Reply::Raw(code, body))),
-                Fault::Delay(d) => tokio::time::sleep(d).await,
+                Fault::Delay(d) | Fault::DelayAfterProcessing(d) => tokio::time::sleep(d).await,
                 Fault::DropConnection | Fault::DropAfterProcessing => return Err(Dropped),
             }
         }
@@ -368,6 +368,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
 
     let mut drop_after = false;
+    let mut delay_after = None;
     let fault = lock(&shared.faults).take(&api_path);
     if let Some(fault) = fault {
         count(&shared, |s| s.faults_fired += 1);
@@ -376,6 +377,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Fault::Delay(d) => tokio::time::sleep(d).await,
             Fault::DropConnection => return Err(Dropped),
             Fault::DropAfterProcessing => drop_after = true,
+            Fault::DelayAfterProcessing(d) => delay_after = Some(d),
         }
     }
 
@@ -417,6 +419,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     };
     if drop_after {
         return Err(Dropped);
+    }
+    if let Some(d) = delay_after {
+        tokio::time::sleep(d).await;
     }
     Ok(to_response(reply))
 }

@@ -145,3 +145,84 @@ async fn entries_disabled_by_a_failed_startup_reconciliation_come_back_once_mana
     let flags = ctx2.store.flags().await.unwrap();
     assert!(flags.trading_enabled, "{flags:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_after_the_order_reached_ibkr_leaves_one_order_and_the_position_adopted() {
+    let app = spawn_app().await;
+    app.morning().await;
+    app.world.set_time(10, 10, 0);
+    app.world
+        .sim
+        .market()
+        .set_quote(PLS, quote("2.55", "2.55", "2.30", "2.15"));
+    app.world.sim.market().set_reply_questions(vec![]);
+    // The order is placed at the broker; its answer takes 30 s, and skimd dies meanwhile.
+    app.world.sim.faults().push(
+        "/iserver/account/DU1234567/orders",
+        Fault::DelayAfterProcessing(std::time::Duration::from_secs(30)),
+    );
+    let ctx = app.ctx.clone();
+    let trade = tokio::spawn(async move { skimd::jobs::trade::run(&ctx).await });
+    let sim = app.world.sim.clone();
+    let reached = async {
+        while !sim.market().orders().iter().any(|o| o.conid == PLS) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), reached)
+        .await
+        .expect("the order reaches the broker");
+    trade.abort(); // the crash: skimd never hears the answer
+    let _ = trade.await;
+    let journal = app.ctx.store.orders_for_day(app.world.day).await.unwrap();
+    assert_eq!(journal.len(), 1, "written before it was sent");
+    assert_eq!(
+        journal[0].state,
+        OrderState::Pending,
+        "the answer was never recorded"
+    );
+
+    // Restart: a new context over the same database, startup reconciliation, the next cycles.
+    let ctx2 = app
+        .world
+        .context(skimd::notify::Notifier::disabled())
+        .await
+        .unwrap();
+    skimd::broker::startup_reconcile(&ctx2).await.unwrap();
+    let adopted = ctx2
+        .store
+        .get_order_by_coid(&journal[0].coid)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(adopted.state, OrderState::Submitted | OrderState::Filled),
+        "adopted by cOID, not failed: {:?}",
+        adopted.state
+    );
+    assert!(adopted.ibkr_order_id.is_some());
+    skimd::jobs::trade::run(&ctx2).await.unwrap();
+    skimd::jobs::manage::run(&ctx2).await.unwrap();
+    let at_broker: Vec<_> = app
+        .world
+        .sim
+        .market()
+        .orders()
+        .into_iter()
+        .filter(|o| o.conid == PLS)
+        .collect();
+    let buys = at_broker
+        .iter()
+        .filter(|o| format!("{:?}", o.side).contains("Buy"))
+        .count();
+    assert_eq!(buys, 1, "exactly one entry at the broker: {at_broker:?}");
+    let p = ctx2
+        .store
+        .open_positions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.ticker == "PLS")
+        .expect("position adopted");
+    assert_eq!((p.state, p.quantity), (PositionState::Open, 1000));
+}
