@@ -29,6 +29,10 @@ struct Args {
     /// Answer 429 when a documented IBKR rate limit is exceeded.
     #[arg(long)]
     enforce_rate_limits: bool,
+    /// Date the announcements page shows (YYYY-MM-DD; default: today in Sydney), so a daemon
+    /// running with `clock.start` on another trading day finds its announcements.
+    #[arg(long)]
+    announcements_date: Option<chrono::NaiveDate>,
 }
 
 #[tokio::main]
@@ -67,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
     if args.demo_market {
         ibkr_sim::demo::load(&sim.market());
     }
+    sim.market().set_announcements_date(args.announcements_date);
     if let Some(path) = &args.write_env {
         let mut env = std::fs::read_to_string(&key_env).context("reading the key env file")?;
         env.push_str(&format!(

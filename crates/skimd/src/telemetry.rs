@@ -18,12 +18,22 @@ pub struct TelemetryGuard {
     _file: Option<WorkerGuard>,
 }
 
+/// `log.level` plus `tokio_cron_scheduler=warn`, unless the level names that crate itself: the
+/// scheduler logs its own start-up chatter at INFO, eight lines per start.
+fn quiet_scheduler(level: &str) -> String {
+    if level.contains("tokio_cron_scheduler") {
+        level.to_string()
+    } else {
+        format!("{level},tokio_cron_scheduler=warn")
+    }
+}
+
 /// Installs the global subscriber. Safe to call more than once (later calls do nothing), so
 /// tests and one-shot commands can all call it.
 pub fn init(settings: &LogSettings, format: LogFormat) -> TelemetryGuard {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(settings.level.trim()))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .or_else(|_| EnvFilter::try_new(quiet_scheduler(settings.level.trim())))
+        .unwrap_or_else(|_| EnvFilter::new(quiet_scheduler("info")));
     let tty = std::io::stdout().is_terminal();
     let format = match format {
         LogFormat::Auto if tty => LogFormat::Pretty,
