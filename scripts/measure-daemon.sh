@@ -14,9 +14,7 @@
 #      schedule built for the measurement: nothing for IDLE_SECS (idle), then scan, alert and
 #      track-ranges once, then trade and manage every 2 s for one wall-clock minute (busy),
 #      then nothing again (idle after the cycles);
-#      The announcements page is served re-dated to CLOCK_START's day (by a python3 static
-#      server on loopback) when the real Sydney day differs, since ibkr-sim dates it by the
-#      real day and `scan` keeps only the trading day's announcements;
+#      ibkr-sim dates its announcements page CLOCK_START's day (--announcements-date);
 #   3. samples VmRSS / VmHWM and CPU time from /proc/<pid> every 0.2 s;
 #   4. sends SIGTERM and times the exit; prints a summary (also written to SUMMARY_FILE).
 # Everything it starts is stopped on exit, also on failure or Ctrl-C.
@@ -39,7 +37,6 @@ sim_pid=""
 skimd_pid=""
 strace_pid=""
 sampler_pid=""
-www_pid=""
 
 stop_pid() {
   local pid="$1" signal="${2:-TERM}"
@@ -62,7 +59,6 @@ cleanup() {
   stop_pid "$skimd_pid"
   stop_pid "$strace_pid" INT
   stop_pid "$sim_pid" INT
-  stop_pid "$www_pid"
   if [[ "${KEEP_LOGS:-0}" == "1" ]]; then
     echo "logs kept in $tmp" >&2
   else
@@ -101,9 +97,11 @@ fi
 [[ -x target/release/skimd && -x target/release/ibkr-sim ]] || die "no release binaries (run without SKIP_BUILD=1)"
 
 # --- the simulator ----------------------------------------------------------------------------
+trading_day_iso="$(TZ="$TZ_EXCHANGE" date -d "$CLOCK_START" '+%Y-%m-%d' 2>/dev/null)" ||
+  die "CLOCK_START $CLOCK_START is not a date"
 sim_port="$(free_port)"
 target/release/ibkr-sim --port "$sim_port" --write-env "$tmp/sim.env" --keys-dir "$tmp/keys" \
-  --demo-market --enforce-rate-limits >"$tmp/sim.log" 2>&1 &
+  --demo-market --enforce-rate-limits --announcements-date "$trading_day_iso" >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 150); do
   if [[ -s "$tmp/sim.env" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$sim_port") 2>/dev/null; then break; fi
@@ -121,27 +119,9 @@ if command -v strace >/dev/null; then
 fi
 
 # --- the announcements page --------------------------------------------------------------------
-# ibkr-sim dates its page by the real Sydney day; the daemon's trading day is CLOCK_START's. When
-# they differ (a weekend, or a CLOCK_START in the past), serve a copy dated the trading day from
-# a static server on loopback, so `scan` finds its candidates as on that day.
-sim_url="$(grep -m1 '^SKIM_ASX__ANNOUNCEMENTS_URL=' "$tmp/sim.env" | cut -d= -f2-)"
-announcements_url="$sim_url"
-real_day="$(TZ="$TZ_EXCHANGE" date '+%d/%m/%Y')"
-trading_day="$(TZ="$TZ_EXCHANGE" date -d "$CLOCK_START" '+%d/%m/%Y' 2>/dev/null)" ||
-  die "CLOCK_START $CLOCK_START is not a date"
-if [[ "$real_day" != "$trading_day" ]]; then
-  mkdir -p "$tmp/www"
-  curl -fsS "$sim_url" | sed "s#$real_day#$trading_day#g" >"$tmp/www/todayAnns.do"
-  grep -q "$trading_day" "$tmp/www/todayAnns.do" || die "could not re-date the announcements page"
-  www_port="$(free_port)"
-  python3 -m http.server "$www_port" --bind 127.0.0.1 --directory "$tmp/www" >"$tmp/www.log" 2>&1 &
-  www_pid=$!
-  for _ in $(seq 1 50); do
-    if curl -fsS "http://127.0.0.1:$www_port/todayAnns.do" >/dev/null 2>&1; then break; fi
-    sleep 0.1
-  done
-  announcements_url="http://127.0.0.1:$www_port/todayAnns.do"
-fi
+# The sim dates its page by --announcements-date (CLOCK_START's trading day, set above), so `scan`
+# finds its candidates as on that day.
+announcements_url="$(grep -m1 '^SKIM_ASX__ANNOUNCEMENTS_URL=' "$tmp/sim.env" | cut -d= -f2-)"
 
 # --- the schedule -----------------------------------------------------------------------------
 launch="$(date +%s)"
@@ -267,9 +247,6 @@ mb() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.1f MiB", k
     grep -oE '"(GET|POST|DELETE|PUT) /[^ ?\\"]*' "$tmp/sim.trace" |
       sed -E 's/^"//; s#/v1/api##; s#/[0-9]+#/{id}#g; s#/(DU|U)[0-9A-Z]+#/{acct}#g' |
       sort | uniq -c | sort -rn | sed 's/^/  /'
-    if [[ "$announcements_url" != "$sim_url" ]]; then
-    echo "  (the one GET of the announcements page is this script re-dating it; skimd read the copy)"
-  fi
   echo "  total $(grep -cE '"(GET|POST|DELETE|PUT) /' "$tmp/sim.trace" || true); handshakes (POST /oauth/live_session_token) $(grep -c 'POST /v1/api/oauth/live_session_token' "$tmp/sim.trace" || true); tickles $(grep -c 'POST /v1/api/tickle' "$tmp/sim.trace" || true)"
     echo "  429 answers (rate-limit violations; the sim enforces the limits): $(grep -c 'HTTP/1.1 429' "$tmp/sim.trace" || true); 401 answers: $(grep -c 'HTTP/1.1 401' "$tmp/sim.trace" || true)"
   else
