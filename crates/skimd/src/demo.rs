@@ -91,12 +91,13 @@ impl World {
         ] {
             env.insert(k.to_string(), v);
         }
-        // The demo day: the next ASX trading day from today in Sydney (or today).
+        // The demo day: the next full ASX trading day from today in Sydney (or today).
         let calendar = strategy::asx::Calendar::new(vec![], vec![]);
         let mut day = Utc::now()
             .with_timezone(&chrono_tz::Australia::Sydney)
             .date_naive();
-        while !calendar.is_trading_day(day) {
+        // A full trading day: the script runs to 16:15, past an early close's 14:10.
+        while !calendar.is_trading_day(day) || calendar.is_early_close(day) {
             day = day.succ_opt().context("no next day")?;
         }
         let clock = Arc::new(FixedClock::new(Utc::now()));
