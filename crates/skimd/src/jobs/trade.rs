@@ -317,14 +317,17 @@ pub async fn run(ctx: &AppContext) -> anyhow::Result<JobOutcome> {
         }
     }
 
-    // Entries that filled get their protective stop now (and on every manage).
-    let has_open_orders = !ctx
+    // Entries that filled get their protective stop now (and on every manage). Only a working
+    // entry needs it: resting stops and exits are manage's, so holding positions costs no
+    // `/iserver/account/trades` call (paced at 1 per 5 s) on every trade tick.
+    let entry_working = ctx
         .store
         .open_orders()
         .await
         .context("cannot read orders")?
-        .is_empty();
-    if !placed.is_empty() || has_open_orders {
+        .iter()
+        .any(|o| o.purpose == OrderPurpose::Entry);
+    if !placed.is_empty() || entry_working {
         let fills = broker::sync_fills(ctx).await?;
         manage::notify_fills(ctx, &fills).await;
         manage::protect(ctx).await?;
