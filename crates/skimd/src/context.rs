@@ -117,7 +117,10 @@ pub async fn connect_ibkr(
     let authenticated = session.authenticate().await;
     record_auth_failures(store, session.state().auth_failures).await;
     authenticated
-        .map_err(|e| anyhow::anyhow!(explain_ibkr_error(&e)))
+        .map_err(|e| {
+            let text = explain_ibkr_error(&e);
+            anyhow::Error::new(e).context(text)
+        })
         .context("the IBKR handshake failed")?;
     let accounts = session
         .accounts()
@@ -158,6 +161,14 @@ pub async fn record_auth_failures(store: &Store, failures: u32) {
             }
         }
     }
+}
+
+/// The start failed for a reason that passes by itself (network, IBKR 5xx or maintenance, a
+/// rate limit, no bridge yet): worth waiting for rather than exiting.
+pub fn is_transient_start_error(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<ibkr_oauth::Error>())
+        .any(|e| e.is_transient())
 }
 
 /// Paper trading refuses any account whose id does not start with `DU`.

@@ -21,6 +21,9 @@ use crate::health::{self, Liveness};
 use crate::jobs::{self, JobKind, JobLocks};
 use crate::notify::Notifier;
 
+/// First wait of `skimd run` before trying an unreachable IBKR again.
+pub const IBKR_RETRY_WAIT: Duration = Duration::from_secs(30);
+
 /// How long a job in flight may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
 
@@ -50,6 +53,48 @@ impl Application {
         let mut app = Application::from_context(ctx);
         app.notifier_task = task;
         Ok(app)
+    }
+
+    /// [`Application::build`] for `skimd run`: while IBKR cannot be reached (network down,
+    /// maintenance, 5xx) it waits and tries again (`first_wait`, doubling to 5 min) instead of
+    /// exiting, so an outage at start cannot exhaust the supervisor's restart limit and leave
+    /// the daemon dead. Under systemd it reports READY and keeps the watchdog fed while it
+    /// waits. Anything else (bad settings, refused credentials) fails at once. `None` when
+    /// `shutdown` came first.
+    pub async fn build_waiting_for_ibkr(
+        settings: Settings,
+        shutdown: impl Future<Output = ()>,
+        first_wait: Duration,
+    ) -> anyhow::Result<Option<Application>> {
+        const MAX_WAIT: Duration = Duration::from_secs(300);
+        tokio::pin!(shutdown);
+        let mut wait = first_wait;
+        let mut waiting_watchdog: Option<tokio::task::JoinHandle<()>> = None;
+        let result = loop {
+            match Application::build(settings.clone()).await {
+                Err(e) if crate::context::is_transient_start_error(&e) => {
+                    tracing::warn!("cannot reach IBKR yet ({e:#}); trying again in {:?}", wait);
+                    if waiting_watchdog.is_none() {
+                        // Alive and doing what it should: waiting. READY now, so systemd's
+                        // start timeout does not kill a daemon that waits out an outage.
+                        health::systemd::ready();
+                        let live = Arc::new(Liveness::default());
+                        live.scheduler_alive.store(true, Ordering::SeqCst);
+                        waiting_watchdog = health::systemd::spawn_watchdog(live);
+                    }
+                    tokio::select! {
+                        () = &mut shutdown => break Ok(None),
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                    wait = (wait * 2).min(MAX_WAIT);
+                }
+                other => break other.map(Some),
+            }
+        };
+        if let Some(w) = waiting_watchdog {
+            w.abort();
+        }
+        result
     }
 
     /// Over a context already built (tests, the demo).

@@ -50,7 +50,16 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Healthcheck => local::healthcheck(&settings).await,
         Command::Status => status(settings, now).await,
         Command::Run => {
-            let app = crate::startup::Application::build(settings).await?;
+            let Some(app) = crate::startup::Application::build_waiting_for_ibkr(
+                settings,
+                crate::startup::shutdown_signal(),
+                crate::startup::IBKR_RETRY_WAIT,
+            )
+            .await?
+            else {
+                tracing::info!("stopped while waiting for IBKR");
+                return Ok(ExitCode::SUCCESS);
+            };
             app.run_until_stopped(crate::startup::shutdown_signal(), None)
                 .await?;
             Ok(ExitCode::SUCCESS)

@@ -58,3 +58,66 @@ async fn the_daemon_runs_a_fast_schedule_and_stops_cleanly() {
     assert_eq!(stats.logouts, 1);
     let _ = spawn_app; // the helper is shared with the other modules
 }
+
+/// `skimd run` waits out an IBKR outage at start instead of exiting (a supervisor's restart
+/// limit must not leave the daemon dead after a maintenance window), but fails at once on
+/// refused credentials, and stops cleanly when told to while waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_waits_out_an_ibkr_outage_at_start_but_not_refused_credentials() {
+    skimd::telemetry::init_for_tests();
+    let world = skimd::demo::World::start().await.unwrap();
+    // Five 503s: more than one start's worth of the client's own retries.
+    world.sim.faults().push_n(
+        "/oauth/live_session_token",
+        ibkr_sim::Fault::Status(503, r#"{"error":"Service Unavailable"}"#.into()),
+        5,
+    );
+    let app = Application::build_waiting_for_ibkr(
+        world.settings().unwrap(),
+        std::future::pending(),
+        Duration::from_millis(100),
+    )
+    .await
+    .expect("waits, then starts")
+    .expect("not shut down");
+    assert_eq!(world.sim.stats().faults_fired, 5);
+    assert_eq!(world.sim.stats().handshakes, 1);
+    assert!(app.context().ibkr.session.state().authenticated);
+
+    // Shut down while waiting: a clean `None`, promptly.
+    world.sim.faults().push_n(
+        "/oauth/live_session_token",
+        ibkr_sim::Fault::Status(503, r#"{"error":"Service Unavailable"}"#.into()),
+        100,
+    );
+    let started = Instant::now();
+    let stopped = Application::build_waiting_for_ibkr(
+        world.settings().unwrap(),
+        tokio::time::sleep(Duration::from_secs(2)),
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("no error");
+    assert!(stopped.is_none());
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    // Refused credentials are not waited for.
+    let mut world = world;
+    world
+        .env
+        .insert("OAUTH_CONSUMER_KEY".into(), "NOTACTIVE".into());
+    let refused = tokio::time::timeout(
+        Duration::from_secs(30),
+        Application::build_waiting_for_ibkr(
+            world.settings().unwrap(),
+            std::future::pending(),
+            Duration::from_millis(100),
+        ),
+    )
+    .await
+    .expect("fails at once, no waiting loop");
+    let Err(e) = refused else {
+        panic!("refused credentials must fail the start")
+    };
+    assert!(format!("{e:#}").contains("not active yet"), "{e:#}");
+}
