@@ -5,10 +5,11 @@ use skimd::demo::{PLS, quote};
 use skimd::jobs::JobKind;
 use store::{OrderState, PositionState};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_whose_answer_is_lost_is_adopted_not_resent() {
+/// The morning, then PLS breaking out at 10:10 with `fault` waiting for the entry's order POST
+/// (and no confirmation questions, so that POST itself places the order).
+async fn pls_breaks_out_with_order_fault(fault: Fault) -> TestApp {
     let app = spawn_app().await;
     app.morning().await;
     app.world.set_time(10, 10, 0);
@@ -16,12 +17,18 @@ async fn an_order_whose_answer_is_lost_is_adopted_not_resent() {
         .sim
         .market()
         .set_quote(PLS, quote("2.55", "2.55", "2.30", "2.15"));
-    // No confirmation questions: the order POST itself places the order; its answer is lost.
     app.world.sim.market().set_reply_questions(vec![]);
-    app.world.sim.faults().push(
-        "/iserver/account/DU1234567/orders",
-        Fault::DropAfterProcessing,
-    );
+    app.world
+        .sim
+        .faults()
+        .push("/iserver/account/DU1234567/orders", fault);
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_whose_answer_is_lost_is_adopted_not_resent() {
+    // The order POST places the order; its answer is lost.
+    let app = pls_breaks_out_with_order_fault(Fault::DropAfterProcessing).await;
     skimd::jobs::trade::run(&app.ctx).await.unwrap();
     // Either still in flight (pending) or already settled by cOID: never failed, never twice.
     let entries: Vec<_> = app
@@ -148,19 +155,11 @@ async fn entries_disabled_by_a_failed_startup_reconciliation_come_back_once_mana
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_after_the_order_reached_ibkr_leaves_one_order_and_the_position_adopted() {
-    let app = spawn_app().await;
-    app.morning().await;
-    app.world.set_time(10, 10, 0);
-    app.world
-        .sim
-        .market()
-        .set_quote(PLS, quote("2.55", "2.55", "2.30", "2.15"));
-    app.world.sim.market().set_reply_questions(vec![]);
     // The order is placed at the broker; its answer takes 30 s, and skimd dies meanwhile.
-    app.world.sim.faults().push(
-        "/iserver/account/DU1234567/orders",
-        Fault::DelayAfterProcessing(std::time::Duration::from_secs(30)),
-    );
+    let app = pls_breaks_out_with_order_fault(Fault::DelayAfterProcessing(
+        std::time::Duration::from_secs(30),
+    ))
+    .await;
     let ctx = app.ctx.clone();
     let trade = tokio::spawn(async move { skimd::jobs::trade::run(&ctx).await });
     let sim = app.world.sim.clone();
